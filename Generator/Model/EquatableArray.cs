@@ -63,5 +63,5 @@ internal static class EquatableArray
     public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) where T : IEquatable<T> => new(items);
 
     public static EquatableArray<T> ToEquatableArray<T>(this ImmutableArray<T> items) where T : IEquatable<T> =>
-        items.IsDefaultOrEmpty ? EquatableArray<T>.Empty : new EquatableArray<T>(items.ToArray());
+        items.IsDefaultOrEmpty ? EquatableArray<T>.Empty : new EquatableArray<T>(System.Linq.Enumerable.ToArray(items));
 }
