@@ -3,55 +3,53 @@ using static TorchSharp.torch;
 
 namespace RnaLm.Models;
 
-/// <summary>Number of labels of the three generic task heads.</summary>
-public sealed record TaskHeadOptions(int SequenceLabels = 1, int TokenLabels = 1, int ContactLabels = 1);
-
-/// <summary>Logits of the generic task heads.</summary>
-public sealed class TaskOutput : IDisposable
+/// <summary>The generic task heads every family supports (models.md §1.7).</summary>
+public enum PredictionTask
 {
-    public TaskOutput(Tensor sequenceLogits, Tensor tokenLogits, Tensor contactLogits, BackboneOutput backbone)
+    /// <summary>One prediction per sequence, from the pooler output (<c>sequence_head</c>).</summary>
+    Sequence,
+    /// <summary>One prediction per token, special tokens removed (<c>token_head</c>).</summary>
+    Token,
+    /// <summary>One prediction per token pair, special tokens removed, symmetric (<c>contact_head</c>).</summary>
+    Contact,
+}
+
+/// <summary>Logits of a task head plus the backbone outputs.</summary>
+public sealed class PredictionOutput : IDisposable
+{
+    public PredictionOutput(Tensor logits, BackboneOutput backbone)
     {
-        SequenceLogits = sequenceLogits;
-        TokenLogits = tokenLogits;
-        ContactLogits = contactLogits;
+        Logits = logits;
         Backbone = backbone;
     }
 
-    /// <summary>[B, sequence labels], from the pooler output.</summary>
-    public Tensor SequenceLogits { get; }
-
-    /// <summary>[B, L', token labels], special tokens removed.</summary>
-    public Tensor TokenLogits { get; }
-
-    /// <summary>[B, L', L', contact labels], special tokens removed, symmetric.</summary>
-    public Tensor ContactLogits { get; }
+    /// <summary>Sequence [B, labels]; token [B, L', labels]; contact [B, L', L', labels].</summary>
+    public Tensor Logits { get; }
 
     public BackboneOutput Backbone { get; }
 
-    public TaskOutput MoveToOuterDisposeScope()
+    public PredictionOutput MoveToOuterDisposeScope()
     {
-        SequenceLogits.MoveToOuterDisposeScope();
-        TokenLogits.MoveToOuterDisposeScope();
-        ContactLogits.MoveToOuterDisposeScope();
+        Logits.MoveToOuterDisposeScope();
         Backbone.MoveToOuterDisposeScope();
         return this;
     }
 
     public void Dispose()
     {
-        SequenceLogits.Dispose();
-        TokenLogits.Dispose();
-        ContactLogits.Dispose();
+        Logits.Dispose();
         Backbone.Dispose();
     }
 }
 
-/// <summary>A backbone (with pooler) plus sequence, token and contact prediction heads.</summary>
-public interface IRnaTaskModel
+/// <summary>A backbone plus one task head.</summary>
+public interface IRnaPredictionModel
 {
+    PredictionTask Task { get; }
+
     IRnaBackbone Backbone { get; }
 
-    TaskOutput Forward(Tensor inputIds, Tensor? attentionMask = null, OutputRequest request = OutputRequest.None);
+    PredictionOutput Forward(Tensor inputIds, Tensor? attentionMask = null, OutputRequest request = OutputRequest.None);
 
     TorchSharp.torch.nn.Module Module { get; }
 }

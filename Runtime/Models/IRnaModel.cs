@@ -96,6 +96,6 @@ public interface IModelFamily
     /// <summary>Builds the model a published checkpoint holds (backbone, pooler when the checkpoint has one, MLM head).</summary>
     IRnaMaskedLM CreatePreTrainingModel(IModelConfig config);
 
-    /// <summary>Builds a backbone with a pooler plus sequence, token and contact heads (random until loaded).</summary>
-    IRnaTaskModel CreateTaskModel(IModelConfig config, TaskHeadOptions options);
+    /// <summary>Builds a backbone (with a pooler for sequence tasks) and one task head with <paramref name="numLabels"/> outputs.</summary>
+    IRnaPredictionModel CreatePredictionModel(IModelConfig config, PredictionTask task, int numLabels);
 }

@@ -1,0 +1,153 @@
+using System.Collections.Generic;
+using System.Linq;
+using RnaLm.Generator.Model;
+using RnaLm.Generator.Spec;
+
+namespace RnaLm.Generator.Emit;
+
+/// <summary>
+/// Emits <c>{Type}Family</c> (the registry entry: variants with their default configs, tokenizers, compile-time
+/// parameter counts, checkpoint naming) and <c>{Type}Variants</c> (the variants' configs and constants).
+/// </summary>
+internal static class FamilyEmitter
+{
+    public static string Emit(ModelSpec spec)
+    {
+        var w = new SourceWriter();
+        Code.Header(w, spec.Namespace);
+        string t = spec.TypeName;
+        var b = spec.Variants[0];
+
+        // Variants: configs, tokenizers and constants.
+        w.Line($"/// <summary>The named variants of {Code.Xml(spec.Name)}: default configs, tokenizers and compile-time facts.</summary>");
+        w.Line(Code.GeneratedCodeAttribute);
+        w.Open($"public static partial class {t}Variants");
+        var vocabFields = new Dictionary<string, string>();
+        foreach (var v in spec.Variants)
+        {
+            string key = string.Join("\n", v.Tokenizer.Vocabulary);
+            if (!vocabFields.ContainsKey(key))
+            {
+                string field = v.MemberName + "Vocabulary";
+                vocabFields[key] = field;
+                w.Line($"/// <summary>Vocabulary of {Code.Xml(v.Name)} ({v.Tokenizer.Vocabulary.Count} tokens, id = index).</summary>");
+                w.Line($"public static readonly IReadOnlyList<string> {field} = {Code.StringArray(v.Tokenizer.Vocabulary)};");
+                w.Line();
+            }
+        }
+        foreach (var v in spec.Variants)
+        {
+            long parameters = Facts.BackboneParameters(spec, v);
+            w.Line($"/// <summary>Name of the variant {Code.Xml(v.Name)}.</summary>");
+            w.Line($"public const string {v.MemberName}Name = {Code.String(v.Name)};");
+            w.Line();
+            w.Line($"/// <summary>Parameters of the {Code.Xml(v.Name)} backbone including a pooler (as on the model card).</summary>");
+            w.Line($"public const long {v.MemberName}Parameters = {Code.Int(parameters)};");
+            w.Line();
+            int? maxLength = v.Tokenizer.ModelMaxLength.Resolve(v.MaxPositions);
+            w.Line($"/// <summary>Maximum tokens per sequence of {Code.Xml(v.Name)}, special tokens included{(maxLength is null ? " (null: unbounded)" : "")}.</summary>");
+            w.Line($"public static readonly int? {v.MemberName}MaxTokens = {(maxLength is int m ? Code.Int(m) : "null")};");
+            w.Line();
+            w.Line($"/// <summary>Default configuration of {Code.Xml(v.Name)}.</summary>");
+            var overrides = Overrides(b, v);
+            if (overrides.Count == 0)
+            {
+                w.Line($"public static {t}Config {v.MemberName} => new();");
+            }
+            else
+            {
+                w.Line($"public static {t}Config {v.MemberName} => new()");
+                w.Line("{");
+                foreach (var o in overrides) w.Line("    " + o + ",");
+                w.Line("};");
+            }
+            w.Line();
+            w.Line($"/// <summary>The tokenizer {Code.Xml(v.Name)} ships with.</summary>");
+            w.Line($"public static global::RnaLm.Tokenization.RnaTokenizer Create{v.MemberName}Tokenizer() => new(");
+            w.Line($"    new global::RnaLm.Tokenization.Vocabulary({vocabFields[string.Join("\n", v.Tokenizer.Vocabulary)]}),");
+            w.Line("    new global::RnaLm.Tokenization.TokenizerOptions");
+            w.Line("    {");
+            w.Line($"        Nmers = {Code.Int(v.Tokenizer.Nmers)},");
+            w.Line($"        UpperCase = {Code.Bool(v.Tokenizer.UpperCase)},");
+            w.Line($"        ReplaceTWithU = {Code.Bool(v.Tokenizer.TToU)},");
+            w.Line($"        AddBos = {Code.Bool(v.Tokenizer.AddBos)},");
+            w.Line($"        AddEos = {Code.Bool(v.Tokenizer.AddEos)},");
+            w.Line($"        ModelMaxLength = {v.MemberName}MaxTokens,");
+            w.Line("    });");
+            w.Line();
+        }
+        w.Close();
+        w.Line();
+
+        // Family.
+        w.Line($"/// <summary>The {Code.Xml(spec.Name)} family as the registry sees it (generated from {Code.Xml(spec.SourceFile)}).</summary>");
+        w.Line(Code.GeneratedCodeAttribute);
+        w.Open($"public sealed partial class {t}Family : global::RnaLm.Models.IModelFamily");
+        w.Line($"/// <summary>The one instance.</summary>");
+        w.Line($"public static {t}Family Instance {{ get; }} = new();");
+        w.Line();
+        w.Open($"private {t}Family()");
+        w.Line("Variants = new global::RnaLm.Models.IModelVariant[]");
+        w.Line("{");
+        foreach (var v in spec.Variants)
+        {
+            w.Line($"    new global::RnaLm.Models.ModelVariant({t}Variants.{v.MemberName}Name, this, {t}Variants.{v.MemberName}, {t}Variants.{v.MemberName}MaxTokens, {t}Variants.{v.MemberName}Parameters, {t}Variants.Create{v.MemberName}Tokenizer),");
+        }
+        w.Line("};");
+        w.Close();
+        w.Line();
+        w.Line($"public string Name => {t}Config.ModelTypeName;");
+        w.Line();
+        w.Line($"public string Description => {Code.String(spec.Description)};");
+        w.Line();
+        w.Line("public IReadOnlyList<global::RnaLm.Models.IModelVariant> Variants { get; }");
+        w.Line();
+        var c = spec.Checkpoint;
+        w.Line("/// <summary>Checkpoint key naming from the spec's \"checkpoint\" section.</summary>");
+        w.Line("public global::RnaLm.Checkpoints.CheckpointNaming Naming { get; } = new(");
+        w.Line($"    Prefix: {Code.String(c.Prefix)},");
+        w.Line($"    LegacyPrefixes: {Code.StringArray(c.LegacyPrefixes)},");
+        w.Line($"    Aliases: new global::RnaLm.Checkpoints.KeyAlias[] {{ {string.Join(", ", c.Aliases.Select(a => $"new({Code.String(a.Pattern)}, {Code.String(a.Replacement)})"))} }},");
+        w.Line($"    Tied: new global::RnaLm.Checkpoints.TiedKey[] {{ {string.Join(", ", c.Tied.Select(a => $"new({Code.String(a.Key)}, {Code.String(a.Source)})"))} }},");
+        w.Line($"    Ignore: {Code.StringArray(c.Ignore)});");
+        w.Line();
+        w.Line($"public global::RnaLm.Models.IModelConfig ReadConfig(string json, string sourceName) => {t}Config.FromJson(json, sourceName);");
+        w.Line();
+        w.Line("public global::RnaLm.Models.IRnaMaskedLM CreatePreTrainingModel(global::RnaLm.Models.IModelConfig config) =>");
+        w.Line($"    new {t}ForMaskedLM(Cast(config), addPoolingLayer: {Code.Bool(spec.Pooler.InCheckpoint)});");
+        w.Line();
+        w.Line("public global::RnaLm.Models.IRnaPredictionModel CreatePredictionModel(global::RnaLm.Models.IModelConfig config, global::RnaLm.Models.PredictionTask task, int numLabels) => task switch");
+        w.Line("{");
+        w.Line($"    global::RnaLm.Models.PredictionTask.Sequence => new {t}ForSequencePrediction(Cast(config), numLabels),");
+        w.Line($"    global::RnaLm.Models.PredictionTask.Token => new {t}ForTokenPrediction(Cast(config), numLabels),");
+        w.Line($"    global::RnaLm.Models.PredictionTask.Contact => new {t}ForContactPrediction(Cast(config), numLabels),");
+        w.Line("    _ => throw new ArgumentOutOfRangeException(nameof(task), task, \"Unknown prediction task.\"),");
+        w.Line("};");
+        w.Line();
+        w.Line($"private static {t}Config Cast(global::RnaLm.Models.IModelConfig config) =>");
+        w.Line($"    config as {t}Config ?? throw new ArgumentException($\"A {{config.ModelType}} config cannot build a {Code.Xml(spec.Name)} model.\", nameof(config));");
+        w.Line();
+        w.Line("public override string ToString() => Name;");
+        w.Close();
+        return w.ToString();
+    }
+
+    /// <summary>Config initialisers that differ between the base variant and <paramref name="v"/>.</summary>
+    private static List<string> Overrides(VariantSpec b, VariantSpec v)
+    {
+        var list = new List<string>();
+        void Int(string name, int? a, int? c)
+        {
+            if (a != c) list.Add($"{name} = {Code.Int(c ?? 0)}");
+        }
+        Int("VocabSize", b.Dims.VocabSize, v.Dims.VocabSize);
+        Int("HiddenSize", b.Dims.Hidden, v.Dims.Hidden);
+        Int("NumHiddenLayers", b.Dims.Layers, v.Dims.Layers);
+        Int("NumAttentionHeads", b.Dims.Heads, v.Dims.Heads);
+        Int("IntermediateSize", b.Dims.Intermediate, v.Dims.Intermediate);
+        Int("MaxPositionEmbeddings", b.MaxPositions, v.MaxPositions);
+        if (b.HiddenAct != v.HiddenAct) list.Add($"HiddenAct = {Code.String(v.HiddenAct)}");
+        if (!b.LayerNormEps.Equals(v.LayerNormEps)) list.Add($"LayerNormEps = {Code.Double(v.LayerNormEps)}");
+        return list;
+    }
+}
