@@ -15,7 +15,7 @@ public static class Activations
     public static Func<Tensor, Tensor> Resolve(string name, string setting = "hidden_act") => name switch
     {
         "gelu" => static x => nn.functional.gelu(x),
-        "gelu_new" => static x => nn.functional.gelu(x, nn.functional.Approximate.tanh),
+        "gelu_new" => static x => nn.functional.gelu(x, TorchSharp.Modules.GELU.Approximate.tanh),
         "relu" => static x => nn.functional.relu(x),
         "silu" => static x => nn.functional.silu(x),
         "tanh" => static x => x.tanh(),

@@ -1,0 +1,63 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RnaLm.Modules;
+
+/// <summary>
+/// ERNIE-RNA's base-pairing prior (models.md §2.3): a V×V pair map (A–U 2, C–G 3, G–U alpha, else 0) looked up from
+/// the token ids, then the MLP <c>dense2(GELU(dense1(pair)))</c> (1 → h/2 → h), arranged as the first layer's attention
+/// bias [B, h, L, L]. Keys <c>pairwise_bias_proj.dense1</c>, <c>pairwise_bias_proj.dense2</c>.
+/// </summary>
+public sealed class PairPrior : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear dense1;
+    private readonly Linear dense2;
+    private readonly float[] _map;
+    private readonly long _vocabSize;
+
+    /// <param name="heads">Attention heads h.</param>
+    /// <param name="vocabSize">V.</param>
+    /// <param name="a">Id of A.</param>
+    /// <param name="c">Id of C.</param>
+    /// <param name="g">Id of G.</param>
+    /// <param name="u">Id of U.</param>
+    /// <param name="alpha">The G–U pair value (<c>pairwise_alpha</c>).</param>
+    public PairPrior(long heads, long vocabSize, long a, long c, long g, long u, double alpha) : base("pairwise_bias_proj")
+    {
+        dense1 = nn.Linear(1, heads / 2);
+        dense2 = nn.Linear(heads / 2, heads);
+        _vocabSize = vocabSize;
+        _map = new float[vocabSize * vocabSize];
+        void Set(long x, long y, float value)
+        {
+            _map[x * vocabSize + y] = value;
+            _map[y * vocabSize + x] = value;
+        }
+        Set(a, u, 2f);
+        Set(c, g, 3f);
+        Set(g, u, (float)alpha);
+        RegisterComponents();
+    }
+
+    /// <summary>The pair values [B, L, L] of a batch of token ids.</summary>
+    public Tensor PairMap(Tensor inputIds)
+    {
+        using var scope = NewDisposeScope();
+        long batch = inputIds.shape[0], length = inputIds.shape[1];
+        var map = tensor(_map, new long[] { _vocabSize, _vocabSize }, device: inputIds.device);   // [V, V]
+        var rows = map.index_select(0, inputIds.flatten()).view(batch, length, _vocabSize);      // [B, L, V]
+        var pairs = rows.gather(2, inputIds.unsqueeze(1).expand(batch, length, length));          // [B, L, L]
+        return pairs.MoveToOuterDisposeScope();
+    }
+
+    /// <param name="inputIds">[B, L] token ids.</param>
+    /// <returns>The first layer's attention bias [B, h, L, L].</returns>
+    public override Tensor forward(Tensor inputIds)
+    {
+        using var scope = NewDisposeScope();
+        var pairs = PairMap(inputIds).to_type(dense1.weight!.dtype).unsqueeze(-1); // [B, L, L, 1]
+        var bias = dense2.call(nn.functional.gelu(dense1.call(pairs)));             // [B, L, L, h]
+        return bias.transpose(1, 3).MoveToOuterDisposeScope();                      // [B, h, L, L] (the map is symmetric)
+    }
+}
