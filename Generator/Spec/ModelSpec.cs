@@ -196,4 +196,9 @@ internal sealed record VariantSpec(
     double PairwiseAlpha);
 
 /// <summary>The parse result of one spec file: the model (null when it has errors) and every diagnostic.</summary>
-internal sealed record ParsedSpec(string FilePath, ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record ParsedSpec(string FilePath, ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>The model, variant and type names this file declares, with their locations, for the
+    /// cross-spec check <see cref="SpecValidation.CheckDuplicateNames"/> (filled even when Spec is null).</summary>
+    public EquatableArray<DeclaredName> DeclaredNames { get; init; }
+}

@@ -1,0 +1,286 @@
+using System;
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis.Text;
+using RnaLm.Generator.Diagnostics;
+using RnaLm.Generator.Json;
+using RnaLm.Generator.Model;
+
+namespace RnaLm.Generator.Spec;
+
+// Pass 3: model rules (models.md §7.2), run on the family and on every resolved variant, plus the
+// checkpoint section and the final assembly of the ModelSpec.
+internal sealed partial class SpecParser
+{
+    /// <summary>
+    /// Checks the rules that combine configuration values and resolves the tokenizer. Returns the
+    /// tokenizer when every value it needs is valid (null otherwise, with diagnostics reported
+    /// unless they were reported earlier).
+    /// </summary>
+    private TokenizerSpec? CheckConfig(SpecConfig c, bool isVariant, TextSpan fallback)
+    {
+        // Rule 1: hidden % heads == 0, reported at "heads".
+        bool headsOk = false;
+        if (c.Hidden is { } hidden && c.Heads is { } heads)
+        {
+            if (hidden.Value % heads.Value != 0)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.HiddenNotDivisibleByHeads,
+                    new[] { heads.Origin, hidden.Origin }, Str(hidden.Value), Str(heads.Value));
+            }
+            else
+            {
+                headsOk = true;
+            }
+        }
+
+        // Rule 3: rotary dim <= head size (evenness is checked where "dim" is read).
+        if (headsOk && _positionKind == PositionKind.Rotary && _rotaryDim is { } dim)
+        {
+            int headSize = c.Hidden!.Value.Value / c.Heads!.Value.Value;
+            if (dim.Value > headSize)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidRotaryDim,
+                    new[] { dim.Origin, c.Heads.Value.Origin, c.Hidden.Value.Origin },
+                    Str(dim.Value),
+                    "it is larger than the head size " + Str(headSize) + " (hidden size " + Str(c.Hidden.Value.Value) + " / " + Str(c.Heads.Value.Value) + " heads)");
+            }
+        }
+
+        // The vocabulary: six special tokens and the (k-mer) alphabet.
+        ImmutableArray<string> vocabulary = default;
+        string alphabetName = "";
+        Origin alphabetOrigin = default;
+        if (c.Alphabet is { } alphabet && c.Nmers is { } nmers)
+        {
+            alphabetOrigin = alphabet.Origin;
+            var choice = alphabet.Value ?? new AlphabetChoice(
+                Vocabularies.DefaultAlphabet(nmers.Value), Vocabularies.Alphabets[Vocabularies.DefaultAlphabet(nmers.Value)]);
+            alphabetName = choice.Name;
+            if (Vocabularies.Size(choice.Letters.Length, nmers.Value) < 0)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidVocabulary, new[] { nmers.Origin, alphabet.Origin },
+                    "the " + Str(nmers.Value) + "-mer vocabulary of a " + Str(choice.Letters.Length) + "-letter alphabet has more than "
+                    + Str(Vocabularies.MaxVocabularySize) + " tokens");
+            }
+            else
+            {
+                vocabulary = Vocabularies.Build(choice.Letters, nmers.Value);
+            }
+        }
+
+        // Rule 6: vocab_size matches the vocabulary.
+        if (!vocabulary.IsDefault && c.VocabSize is { Value: { } vocabSize } explicitSize)
+        {
+            var operands = new[] { explicitSize.Origin, alphabetOrigin, c.Nmers!.Value.Origin };
+            if (vocabSize < vocabulary.Length)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.VocabSizeTooSmall, operands, Str(vocabSize), Str(vocabulary.Length));
+            }
+            else if (vocabSize > vocabulary.Length)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.VocabSizeLargerThanVocabulary, operands, Str(vocabSize), Str(vocabulary.Length));
+            }
+        }
+
+        // Rule 5: a pair prior needs the single-letter tokens A, C, G and U.
+        if (!vocabulary.IsDefault && _pairPrior is { } pairPrior
+            && !(vocabulary.Contains("A") && vocabulary.Contains("C") && vocabulary.Contains("G") && vocabulary.Contains("U")))
+        {
+            ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidPairPrior,
+                new[] { alphabetOrigin, c.Nmers!.Value.Origin, new Origin(pairPrior, false) },
+                "with a vocabulary that lacks the single-letter tokens A, C, G and U");
+        }
+
+        // Rule 4: the tokenizer's fixed length fits the learned table; "positions" needs a table.
+        if (c.ModelMaxLength is { } maxLength && c.PositionMax is { } positions)
+        {
+            if (maxLength.Value.Kind == MaxLengthKind.Fixed && _positionKind == PositionKind.Learned && maxLength.Value.Value > positions.Value)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.MaxLengthExceedsPositions,
+                    new[] { maxLength.Origin, positions.Origin }, Str(maxLength.Value.Value), Str(positions.Value));
+            }
+            else if (maxLength.Value.Kind == MaxLengthKind.FromPositions && positions.Value <= 0)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.MaxLengthWithoutPositions,
+                    new[] { maxLength.Origin, positions.Origin });
+            }
+        }
+
+        if (vocabulary.IsDefault || c.AddBos is not { } addBos || c.AddEos is not { } addEos || c.UpperCase is not { } upper
+            || c.TToU is not { } tToU || c.ModelMaxLength is not { } length)
+        {
+            return null;
+        }
+        return new TokenizerSpec(alphabetName, vocabulary.ToEquatableArray(), c.Nmers!.Value.Value,
+            addBos.Value, addEos.Value, upper.Value, tToU.Value, length.Value);
+    }
+
+    private void ReadCheckpoint(JsonObject root)
+    {
+        const string path = "checkpoint";
+        var checkpoint = Section(root, "", path, required: true);
+        if (checkpoint is null) return;
+        bool ok = true;
+
+        string prefix = "";
+        if (Required(checkpoint, path, "prefix") is { } prefixProperty && ReadString(prefixProperty.Value, path + ".prefix") is { } prefixValue)
+        {
+            prefix = prefixValue.Value;
+            if (!NameRules.IsPlainIdentifier(prefix))
+            {
+                Report(DiagnosticDescriptors.InvalidIdentifier, prefixProperty.ValueSpan, "checkpoint.prefix", prefix, NameRules.PrefixRule);
+            }
+        }
+        else
+        {
+            ok = false;
+        }
+
+        var legacy = ImmutableArray.CreateBuilder<string>();
+        foreach (var (item, itemPath) in Items(checkpoint, path, "legacy_prefixes"))
+        {
+            if (ReadString(item, itemPath) is not { } value) continue;
+            if (!NameRules.IsPlainIdentifier(value.Value))
+            {
+                Report(DiagnosticDescriptors.InvalidIdentifier, item.Span, itemPath, value.Value, NameRules.PrefixRule);
+                continue;
+            }
+            legacy.Add(value.Value);
+        }
+
+        var aliases = ImmutableArray.CreateBuilder<AliasSpec>();
+        foreach (var (item, itemPath) in Items(checkpoint, path, "aliases"))
+        {
+            if (AsObject(item, itemPath) is not { } alias) continue;
+            CheckFields(alias, path + ".aliases", itemPath);
+            var pattern = Required(alias, itemPath, "pattern");
+            var replacement = Required(alias, itemPath, "replacement");
+            var patternValue = pattern is null ? null : ReadString(pattern.Value, itemPath + ".pattern");
+            var replacementValue = replacement is null ? null : ReadString(replacement.Value, itemPath + ".replacement");
+            if (patternValue is { } p && replacementValue is { } r && CheckAlias(p, r))
+            {
+                aliases.Add(new AliasSpec(p.Value, r.Value));
+            }
+        }
+
+        var tied = ImmutableArray.CreateBuilder<TiedSpec>();
+        foreach (var (item, itemPath) in Items(checkpoint, path, "tied"))
+        {
+            if (AsObject(item, itemPath) is not { } tie) continue;
+            CheckFields(tie, path + ".tied", itemPath);
+            var key = Required(tie, itemPath, "key") is { } k ? ReadString(k.Value, itemPath + ".key", nonEmpty: true) : null;
+            var source = Required(tie, itemPath, "source") is { } s ? ReadString(s.Value, itemPath + ".source", nonEmpty: true) : null;
+            if (key is { } kv && source is { } sv) tied.Add(new TiedSpec(kv.Value, sv.Value));
+        }
+
+        var ignore = ImmutableArray.CreateBuilder<string>();
+        foreach (var (item, itemPath) in Items(checkpoint, path, "ignore"))
+        {
+            if (ReadString(item, itemPath, nonEmpty: true) is { } value) ignore.Add(value.Value);
+        }
+
+        if (ok)
+        {
+            _checkpoint = new CheckpointSpec(prefix, legacy.ToEquatableArray(), aliases.ToEquatableArray(), tied.ToEquatableArray(), ignore.ToEquatableArray());
+        }
+    }
+
+    /// <summary>The items of an optional array property with their display paths ("checkpoint.tied[1]").</summary>
+    private ImmutableArray<(JsonNode Item, string Path)> Items(JsonObject obj, string objPath, string name)
+    {
+        var property = obj.Find(name);
+        if (property is null) return ImmutableArray<(JsonNode, string)>.Empty;
+        string path = SpecSchema.Join(objPath, name);
+        if (property.Value is not JsonArray array)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, property.ValueSpan, path, "an array", property.Value.Describe());
+            return ImmutableArray<(JsonNode, string)>.Empty;
+        }
+        var builder = ImmutableArray.CreateBuilder<(JsonNode, string)>(array.Items.Length);
+        for (int i = 0; i < array.Items.Length; i++) builder.Add((array.Items[i], path + "[" + Str(i) + "]"));
+        return builder.MoveToImmutable();
+    }
+
+    /// <summary>RNA3009 when the pattern is not a .NET regex or the replacement names a group it lacks.</summary>
+    private bool CheckAlias(Val<string> pattern, Val<string> replacement)
+    {
+        Regex regex;
+        try
+        {
+            regex = new Regex(pattern.Value, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException e)
+        {
+            Report(DiagnosticDescriptors.InvalidCheckpointAlias, pattern.Span!.Value, pattern.Value, e.Message);
+            return false;
+        }
+
+        string r = replacement.Value;
+        for (int i = 0; i < r.Length - 1; i++)
+        {
+            if (r[i] != '$') continue;
+            char next = r[i + 1];
+            if (next == '$')
+            {
+                i++;
+                continue;
+            }
+            string? group = null;
+            bool exists = true;
+            if (next >= '0' && next <= '9')
+            {
+                // .NET reads the longest digit run that names a group; the first digit must at least.
+                group = "$" + next;
+                exists = Array.IndexOf(regex.GetGroupNumbers(), next - '0') >= 0;
+            }
+            else if (next == '{')
+            {
+                int close = r.IndexOf('}', i + 2);
+                if (close < 0) continue;
+                string name = r.Substring(i + 2, close - i - 2);
+                group = "${" + name + "}";
+                exists = int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number)
+                    ? Array.IndexOf(regex.GetGroupNumbers(), number) >= 0
+                    : regex.GroupNumberFromName(name) >= 0;
+            }
+            if (!exists)
+            {
+                Report(DiagnosticDescriptors.InvalidCheckpointAlias, replacement.Span!.Value, pattern.Value,
+                    "the replacement refers to group '" + group + "', which the pattern does not define");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private LocationInfo LocationInfoAt(TextSpan span) => LocationInfo.Create(_path, _text, span);
+
+    /// <summary>Assembles the model once every pass succeeded (all values are known to be valid here).</summary>
+    private ModelSpec Build(SpecConfig c, TokenizerSpec tokenizer, ImmutableArray<VariantSpec> variants)
+    {
+        var kind = _positionKind!.Value;
+        var position = new PositionSpec(
+            kind,
+            c.PositionMax!.Value.Value,
+            kind == PositionKind.Sinusoidal ? _sinusoidal : null,
+            kind == PositionKind.Rotary ? new RotarySpec(_rotaryDim!.Value.Value, _rotaryBase, _rotaryInterleaved, _rotaryStoredFrequencies) : null);
+        return new ModelSpec(
+            _name!.Value.Value,
+            _typeName!.Value.Value,
+            _namespace,
+            _description,
+            NameRules.FileName(_path),
+            new DimsSpec(c.Hidden!.Value.Value, c.Layers!.Value.Value, c.Heads!.Value.Value, c.Intermediate!.Value.Value, c.VocabSize!.Value.Value),
+            new NormSpec(_placement, c.Eps!.Value.Value, _normFinal),
+            new EmbeddingsSpec(position, _tokenType, _embeddingLayerNorm, _zeroPad),
+            new AttentionSpec(_qkvBias, _outputBias, _scale, _softmax!.Value.Value,
+                _pairPrior is null ? null : new PairPriorSpec(c.PairAlpha!.Value.Value, _pairActivation, _pairExposeBiases)),
+            new FeedForwardSpec(c.HiddenAct!.Value.Value, _feedForwardBias),
+            new PoolerSpec(_poolerInCheckpoint, _poolerActivation),
+            new MlmHeadSpec(c.MlmTransformActivation!.Value.Value, c.MlmLayerNormEps!.Value.Value, _mlmTied, _mlmBias),
+            tokenizer,
+            _checkpoint!,
+            variants.ToEquatableArray());
+    }
+}

@@ -1,0 +1,162 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using RnaLm.Generator.Diagnostics;
+using RnaLm.Generator.Json;
+
+namespace RnaLm.Generator.Spec;
+
+// Pass 4: variants. Each variant is an object shaped like the top level that may only set the
+// configuration paths of SpecSchema.Overridable; it is resolved onto a copy of the family's
+// SpecConfig and then checked with the same model rules as the family.
+internal sealed partial class SpecParser
+{
+    /// <summary>The resolved variants, or null when any of them (or the family) is invalid.</summary>
+    private ImmutableArray<VariantSpec>? ReadVariants(JsonObject root, SpecConfig family, TokenizerSpec? familyTokenizer)
+    {
+        var variantsProperty = root.Find("variants");
+        JsonObject? variants = null;
+        if (variantsProperty is not null)
+        {
+            variants = AsObject(variantsProperty.Value, "variants");
+            if (variants is null) return null;
+        }
+
+        string familyName = _name?.Value ?? "";
+        string typeName = _typeName?.Value ?? "";
+        var result = ImmutableArray.CreateBuilder<VariantSpec>();
+        bool ok = true;
+
+        if (variants is null || variants.Properties.Length == 0)
+        {
+            // No variants: the family itself is the one model.
+            if (_name is null || _typeName is null || familyTokenizer is null) return null;
+            var single = ToVariant(familyName, typeName, family, familyTokenizer);
+            return single is null ? null : ImmutableArray.Create(single);
+        }
+
+        var memberNames = new Dictionary<string, string>(System.StringComparer.Ordinal);
+        foreach (var property in variants.Properties)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            string name = property.Name;
+            bool nameOk = true;
+            if (!NameRules.IsValidModelName(name))
+            {
+                Report(DiagnosticDescriptors.InvalidIdentifier, property.NameSpan, "variant name", name, NameRules.ModelNameRule);
+                nameOk = false;
+            }
+            else
+            {
+                if (name != familyName)
+                {
+                    _declaredNames.Add(new DeclaredName(DeclaredNameKind.Variant, name, LocationInfoAt(property.NameSpan)));
+                }
+                if (_typeName is not null)
+                {
+                    string member = NameRules.VariantMemberName(name, familyName, typeName);
+                    if (!NameRules.IsPlainIdentifier(member) || !(member[0] >= 'A' && member[0] <= 'Z'))
+                    {
+                        Report(DiagnosticDescriptors.InvalidIdentifier, property.NameSpan, "variant name", name,
+                            "its C# member name '" + member + "' must start with a letter; start the name with the family name or a letter");
+                        nameOk = false;
+                    }
+                    else if (memberNames.TryGetValue(member, out var other))
+                    {
+                        Report(DiagnosticDescriptors.DuplicateVariantName, property.NameSpan, name, member, other);
+                        nameOk = false;
+                    }
+                    else
+                    {
+                        memberNames.Add(member, name);
+                    }
+                }
+            }
+
+            string display = "variants[\"" + name + "\"]";
+            if (property.Value is not JsonObject overrides)
+            {
+                Report(DiagnosticDescriptors.WrongValueType, property.ValueSpan, display, "an object", property.Value.Describe());
+                ok = false;
+                continue;
+            }
+
+            var config = family.Clone();
+            WalkOverrides(overrides, "", name, display, config);
+            var tokenizer = CheckConfig(config, isVariant: true, property.NameSpan);
+            if (!nameOk || tokenizer is null || _typeName is null)
+            {
+                ok = false;
+                continue;
+            }
+            var variant = ToVariant(name, NameRules.VariantMemberName(name, familyName, typeName), config, tokenizer);
+            if (variant is null) ok = false;
+            else result.Add(variant);
+        }
+        return ok ? result.ToImmutable() : null;
+    }
+
+    private void WalkOverrides(JsonObject obj, string schemaPath, string variant, string display, SpecConfig config)
+    {
+        var known = SpecSchema.Fields[schemaPath];
+        foreach (var property in obj.Properties)
+        {
+            string childPath = SpecSchema.Join(schemaPath, property.Name);
+            string childDisplay = display + "." + property.Name;
+            if (!known.Contains(property.Name))
+            {
+                Report(DiagnosticDescriptors.VariantUnknownField, property.NameSpan, variant, childPath, SpecSchema.DidYouMean(property.Name, known));
+            }
+            else if (SpecSchema.Overridable.Contains(childPath))
+            {
+                if (childPath == "attention.pair_prior.alpha" && _pairPrior is null)
+                {
+                    Report(DiagnosticDescriptors.VariantOverridesAbsentBlock, property.NameSpan, variant, childPath, "attention.pair_prior");
+                }
+                else
+                {
+                    ApplyConfigValue(config, childPath, property.Value, childDisplay, overridden: true);
+                }
+            }
+            else if (SpecSchema.Fields.ContainsKey(childPath) && SpecSchema.HasOverridableDescendant(childPath))
+            {
+                switch (property.Value)
+                {
+                    case JsonObject child:
+                        WalkOverrides(child, childPath, variant, childDisplay, config);
+                        break;
+                    case JsonNull:
+                        Report(DiagnosticDescriptors.VariantArchitectureField, property.NameSpan, childPath);
+                        break;
+                    default:
+                        Report(DiagnosticDescriptors.WrongValueType, property.ValueSpan, childDisplay, "an object", property.Value.Describe());
+                        break;
+                }
+            }
+            else
+            {
+                Report(DiagnosticDescriptors.VariantArchitectureField, property.NameSpan, childPath);
+            }
+        }
+    }
+
+    private static VariantSpec? ToVariant(string name, string memberName, SpecConfig c, TokenizerSpec tokenizer)
+    {
+        if (c.Hidden is not { } hidden || c.Layers is not { } layers || c.Heads is not { } heads || c.Intermediate is not { } intermediate
+            || c.VocabSize is not { } vocabSize || c.Eps is not { } eps || c.PositionMax is not { } max || c.HiddenAct is not { } act
+            || c.MlmTransformActivation is not { } mlmAct || c.MlmLayerNormEps is not { } mlmEps)
+        {
+            return null;
+        }
+        return new VariantSpec(
+            name,
+            memberName,
+            new DimsSpec(hidden.Value, layers.Value, heads.Value, intermediate.Value, vocabSize.Value ?? tokenizer.Vocabulary.Count),
+            eps.Value,
+            max.Value,
+            act.Value,
+            mlmAct.Value,
+            mlmEps.Value,
+            tokenizer,
+            c.PairAlpha?.Value ?? 0);
+    }
+}

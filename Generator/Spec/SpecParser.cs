@@ -1,0 +1,280 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+using RnaLm.Generator.Diagnostics;
+using RnaLm.Generator.Json;
+using RnaLm.Generator.Model;
+
+namespace RnaLm.Generator.Spec;
+
+/// <summary>
+/// Turns the text of one <c>*.model.json</c> file (spec language version 1, docs/spec.md) into a
+/// validated <see cref="ModelSpec"/> plus diagnostics. The work happens in four passes: JSON syntax
+/// (RNA1xxx), schema (RNA2xxx, while reading the tree), model rules on the family and on each
+/// resolved variant (RNA3xxx), and variant rules (RNA4xxx). The spec is null as soon as one error
+/// is reported; warnings keep it. The parser never throws (except on cancellation): an unexpected
+/// exception becomes RNA9001 at the start of the file.
+/// </summary>
+internal sealed partial class SpecParser
+{
+    private readonly string _path;
+    private readonly SourceText _text;
+    private readonly CancellationToken _cancellationToken;
+    private readonly List<DiagnosticInfo> _diagnostics = new();
+    private readonly List<DeclaredName> _declaredNames = new();
+    private bool _hasErrors;
+
+    private SpecParser(string path, SourceText text, CancellationToken cancellationToken)
+    {
+        _path = path;
+        _text = text;
+        _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>Parses and validates one spec file. Never throws, except <see cref="OperationCanceledException"/>.</summary>
+    /// <param name="path">The file path, used in diagnostics locations and for <see cref="ModelSpec.SourceFile"/>.</param>
+    internal static ParsedSpec Parse(string path, SourceText text, CancellationToken ct)
+    {
+        var parser = new SpecParser(path, text, ct);
+        ModelSpec? spec;
+        try
+        {
+            spec = parser.ParseSpec();
+            if (parser._hasErrors) spec = null;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            spec = null;
+            parser._hasErrors = true;
+            parser._diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.InternalError,
+                StartOfFile(path, text),
+                e.GetType().Name + ": " + e.Message));
+        }
+
+        // Report in document order (stable for equal positions, so the order stays deterministic).
+        var diagnostics = parser._diagnostics
+            .Select((d, i) => (d, i))
+            .OrderBy(x => x.d.Location?.Span.Start ?? 0)
+            .ThenBy(x => x.i)
+            .Select(x => x.d)
+            .ToEquatableArray();
+        return new ParsedSpec(path, spec, diagnostics) { DeclaredNames = parser._declaredNames.ToEquatableArray() };
+    }
+
+    /// <summary>The start of the file, without trusting <paramref name="text"/> (it may be what failed).</summary>
+    private static LocationInfo StartOfFile(string path, SourceText text)
+    {
+        try
+        {
+            return LocationInfo.Create(path, text, new TextSpan(0, 0));
+        }
+        catch (Exception)
+        {
+            return new LocationInfo(path, new TextSpan(0, 0), default);
+        }
+    }
+
+    // ------------------------------------------------------------------ reporting
+
+    private void Report(DiagnosticDescriptor descriptor, TextSpan span, params string[] args)
+    {
+        if (descriptor.DefaultSeverity == DiagnosticSeverity.Error) _hasErrors = true;
+        _diagnostics.Add(DiagnosticInfo.Create(descriptor, LocationInfo.Create(_path, _text, span), args));
+    }
+
+    /// <summary>
+    /// Reports a rule that involves several values. For the family it points at the first operand
+    /// that was written in the file (else at <paramref name="fallback"/>). For a variant it is only
+    /// reported when the variant changed one of the operands (otherwise the family already reported
+    /// it), and it points at the first operand the variant wrote.
+    /// </summary>
+    private void ReportRule(bool isVariant, TextSpan fallback, DiagnosticDescriptor descriptor, Origin[] operands, params string[] args)
+    {
+        foreach (var operand in operands)
+        {
+            if (operand.Span is { } span && (!isVariant || operand.Overridden))
+            {
+                Report(descriptor, span, args);
+                return;
+            }
+        }
+        if (!isVariant) Report(descriptor, fallback, args);
+    }
+
+    private string Raw(JsonNode node)
+    {
+        string raw = _text.ToString(node.Span);
+        return raw.Length <= 60 ? raw : raw.Substring(0, 57) + "...";
+    }
+
+    private static string Quote(IEnumerable<string> values) => string.Join(", ", values.Select(v => "\"" + v + "\""));
+
+    private static string Str(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Str(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    // ------------------------------------------------------------------ object helpers
+
+    /// <summary>RNA2001 for every property of <paramref name="obj"/> the schema does not know.</summary>
+    private void CheckFields(JsonObject obj, string schemaPath, string displayPath)
+    {
+        var known = SpecSchema.Fields[schemaPath];
+        foreach (var property in obj.Properties)
+        {
+            if (known.Contains(property.Name)) continue;
+            string container = displayPath.Length == 0 ? "the spec" : "'" + displayPath + "'";
+            Report(DiagnosticDescriptors.UnknownField, property.NameSpan,
+                property.Name, container, SpecSchema.DidYouMean(property.Name, known));
+        }
+    }
+
+    /// <summary>The property, or null after RNA2003 at the object's opening brace.</summary>
+    private JsonProperty? Required(JsonObject obj, string path, string name)
+    {
+        var property = obj.Find(name);
+        if (property is null) Report(DiagnosticDescriptors.MissingRequiredField, obj.OpenBraceSpan, SpecSchema.Join(path, name));
+        return property;
+    }
+
+    private static JsonProperty? Optional(JsonObject? obj, string name) => obj?.Find(name);
+
+    /// <summary>A nested object ("dims", "norm", ...) after checking its field names; null when missing or not an object.</summary>
+    private JsonObject? Section(JsonObject parent, string parentPath, string name, bool required)
+    {
+        var property = required ? Required(parent, parentPath, name) : parent.Find(name);
+        if (property is null) return null;
+        string path = SpecSchema.Join(parentPath, name);
+        var obj = AsObject(property.Value, path);
+        if (obj is not null) CheckFields(obj, path, path);
+        return obj;
+    }
+
+    private JsonObject? AsObject(JsonNode node, string path)
+    {
+        if (node is JsonObject obj) return obj;
+        Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "an object", node.Describe());
+        return null;
+    }
+
+    // ------------------------------------------------------------------ value readers
+
+    private Val<int>? ReadInt(JsonNode node, string path, int min, bool overridden)
+    {
+        if (node is not JsonNumber number)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "an integer", node.Describe());
+            return null;
+        }
+        if (!number.IsIntegerLiteral)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "an integer", number.Describe());
+            return null;
+        }
+        if (!number.TryGetInt32(out int value) || value < min)
+        {
+            Report(DiagnosticDescriptors.ValueOutOfRange, node.Span, path, RangeText(min), number.RawText);
+            return null;
+        }
+        return new Val<int>(value, node.Span, overridden);
+    }
+
+    private static string RangeText(int min) => min switch
+    {
+        1 => "a positive integer",
+        0 => "zero or a positive integer",
+        _ => "an integer of at least " + Str(min),
+    };
+
+    private Val<double>? ReadNumber(JsonNode node, string path, bool positive, bool overridden)
+    {
+        if (node is not JsonNumber number)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "a number", node.Describe());
+            return null;
+        }
+        if (positive && !(number.Value > 0))
+        {
+            Report(DiagnosticDescriptors.ValueOutOfRange, node.Span, path, "a positive number", number.RawText);
+            return null;
+        }
+        return new Val<double>(number.Value, node.Span, overridden);
+    }
+
+    /// <summary>A positive LayerNorm epsilon; RNA3101 (warning) outside [1e-15, 1e-2].</summary>
+    private Val<double>? ReadEps(JsonNode node, string path, bool overridden)
+    {
+        var value = ReadNumber(node, path, positive: true, overridden);
+        if (value is { } eps && (eps.Value < 1e-15 || eps.Value > 1e-2))
+        {
+            Report(DiagnosticDescriptors.SuspiciousLayerNormEps, node.Span, path, ((JsonNumber)node).RawText);
+        }
+        return value;
+    }
+
+    private Val<bool>? ReadBool(JsonNode node, string path, bool overridden)
+    {
+        if (node is JsonBoolean b) return new Val<bool>(b.Value, node.Span, overridden);
+        Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "a boolean", node.Describe());
+        return null;
+    }
+
+    private Val<string>? ReadString(JsonNode node, string path, bool nonEmpty = false)
+    {
+        if (node is JsonString s && (!nonEmpty || s.Value.Length > 0)) return new Val<string>(s.Value, node.Span);
+        Report(DiagnosticDescriptors.WrongValueType, node.Span, path, nonEmpty ? "a non-empty string" : "a string",
+            node is JsonString ? "an empty string" : node.Describe());
+        return null;
+    }
+
+    private Val<string>? ReadEnum(JsonNode node, string path, IReadOnlyList<string> allowed, bool overridden)
+    {
+        if (node is not JsonString s)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "a string", node.Describe());
+            return null;
+        }
+        if (!allowed.Contains(s.Value))
+        {
+            Report(DiagnosticDescriptors.InvalidEnumValue, node.Span, path, Raw(node), Quote(allowed));
+            return null;
+        }
+        return new Val<string>(s.Value, node.Span, overridden);
+    }
+
+    private Val<bool>? OptionalBool(JsonObject? obj, string objPath, string name, bool defaultValue)
+    {
+        var property = Optional(obj, name);
+        return property is null ? Val<bool>.Default(defaultValue) : ReadBool(property.Value, SpecSchema.Join(objPath, name), false);
+    }
+
+    private Val<string>? OptionalEnum(JsonObject? obj, string objPath, string name, IReadOnlyList<string> allowed, string defaultValue)
+    {
+        var property = Optional(obj, name);
+        return property is null ? Val<string>.Default(defaultValue) : ReadEnum(property.Value, SpecSchema.Join(objPath, name), allowed, false);
+    }
+
+    private Val<int?>? ReadVocabSize(JsonNode node, string path, bool overridden)
+    {
+        switch (node)
+        {
+            case JsonNumber:
+                return ReadInt(node, path, 1, overridden) is { } size ? new Val<int?>(size.Value, node.Span, overridden) : null;
+            case JsonString { Value: "from_tokenizer" }:
+                return new Val<int?>(null, node.Span, overridden);
+            case JsonString:
+                Report(DiagnosticDescriptors.InvalidEnumValue, node.Span, path, Raw(node), "a positive integer or \"from_tokenizer\"");
+                return null;
+            default:
+                Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "an integer or \"from_tokenizer\"", node.Describe());
+                return null;
+        }
+    }
+}

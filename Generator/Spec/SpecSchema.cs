@@ -1,0 +1,137 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+
+namespace RnaLm.Generator.Spec;
+
+/// <summary>
+/// The field names of spec language version 1, per object (keyed by the schema path of the object:
+/// "" for the root, "embeddings.position" for a nested one), and the paths a variant may override.
+/// Used for unknown-field diagnostics and "did you mean" suggestions, at the top level and in variants.
+/// </summary>
+internal static class SpecSchema
+{
+    public const int SupportedVersion = 1;
+
+    public static readonly ImmutableDictionary<string, ImmutableArray<string>> Fields =
+        new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal)
+        {
+            [""] = ImmutableArray.Create(
+                "spec_version", "name", "type_name", "namespace", "description", "dims", "norm", "embeddings",
+                "attention", "feed_forward", "pooler", "mlm_head", "tokenizer", "checkpoint", "variants"),
+            ["dims"] = ImmutableArray.Create("hidden", "layers", "heads", "intermediate", "vocab_size"),
+            ["norm"] = ImmutableArray.Create("placement", "eps", "final"),
+            ["embeddings"] = ImmutableArray.Create("position", "token_type", "layer_norm", "zero_pad"),
+            ["embeddings.position"] = ImmutableArray.Create("kind", "max", "sinusoidal", "rotary"),
+            ["embeddings.position.sinusoidal"] = ImmutableArray.Create("padding_aware", "offset"),
+            ["embeddings.position.rotary"] = ImmutableArray.Create("dim", "base", "interleaved", "stored_frequencies"),
+            ["embeddings.token_type"] = ImmutableArray.Create("size", "added"),
+            ["attention"] = ImmutableArray.Create("qkv_bias", "output_bias", "scale", "softmax", "pair_prior"),
+            ["attention.pair_prior"] = ImmutableArray.Create("alpha", "activation", "expose_biases"),
+            ["feed_forward"] = ImmutableArray.Create("activation", "bias"),
+            ["pooler"] = ImmutableArray.Create("in_checkpoint", "activation"),
+            ["mlm_head"] = ImmutableArray.Create("transform_activation", "layer_norm_eps", "tied", "bias"),
+            ["tokenizer"] = ImmutableArray.Create("alphabet", "nmers", "add_bos", "add_eos", "upper_case", "t_to_u", "model_max_length"),
+            ["checkpoint"] = ImmutableArray.Create("prefix", "legacy_prefixes", "aliases", "tied", "ignore"),
+            ["checkpoint.aliases"] = ImmutableArray.Create("pattern", "replacement"),
+            ["checkpoint.tied"] = ImmutableArray.Create("key", "source"),
+        }.ToImmutableDictionary(StringComparer.Ordinal);
+
+    /// <summary>Configuration values a variant may change (everything else is architecture).</summary>
+    public static readonly ImmutableHashSet<string> Overridable = ImmutableHashSet.Create(
+        StringComparer.Ordinal,
+        "dims.hidden", "dims.layers", "dims.heads", "dims.intermediate", "dims.vocab_size",
+        "norm.eps",
+        "embeddings.position.max",
+        "feed_forward.activation",
+        "mlm_head.transform_activation", "mlm_head.layer_norm_eps",
+        "attention.pair_prior.alpha",
+        "tokenizer.alphabet", "tokenizer.nmers", "tokenizer.add_bos", "tokenizer.add_eos",
+        "tokenizer.upper_case", "tokenizer.t_to_u", "tokenizer.model_max_length");
+
+    /// <summary>Activation names accepted for feed_forward, pooler, pair_prior and the MLM transform.</summary>
+    public static readonly ImmutableArray<string> Activations = ImmutableArray.Create("gelu", "relu", "silu", "tanh", "gelu_new");
+
+    public static readonly ImmutableArray<string> MlmActivations = Activations.Add("hidden_act");
+
+    public static readonly ImmutableArray<string> Placements = ImmutableArray.Create("post", "pre");
+
+    public static readonly ImmutableArray<string> PositionKinds = ImmutableArray.Create("learned", "sinusoidal", "rotary", "none");
+
+    public static readonly ImmutableArray<string> Softmaxes = ImmutableArray.Create("keys", "queries");
+
+    public static readonly ImmutableArray<string> Scales = ImmutableArray.Create("inverse_sqrt_head_size");
+
+    public static string Join(string parent, string name) => parent.Length == 0 ? name : parent + "." + name;
+
+    /// <summary>True when <paramref name="path"/> is an object that contains overridable fields.</summary>
+    public static bool HasOverridableDescendant(string path)
+    {
+        string prefix = path + ".";
+        foreach (var item in Overridable)
+        {
+            if (path.Length == 0 || item.StartsWith(prefix, StringComparison.Ordinal)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The closest candidate when it is close enough to be a likely typo: equal after dropping case,
+    /// '_' and '-', or within a Levenshtein distance of about a third of the name's length.
+    /// </summary>
+    public static string? Suggest(string name, IEnumerable<string> candidates)
+    {
+        string normalized = Normalize(name);
+        int limit = Math.Max(1, Math.Min(3, (name.Length + 1) / 3));
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            if (candidate == name) continue;
+            if (Normalize(candidate) == normalized) return candidate;
+            int distance = Levenshtein(name, candidate);
+            if (distance <= limit && distance < bestDistance)
+            {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>"; did you mean 'x'?" or "" (used as the last message argument).</summary>
+    public static string DidYouMean(string name, IEnumerable<string> candidates)
+    {
+        var suggestion = Suggest(name, candidates);
+        return suggestion is null ? "" : "; did you mean '" + suggestion + "'?";
+    }
+
+    public static int Levenshtein(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+
+    private static string Normalize(string s)
+    {
+        var chars = new List<char>(s.Length);
+        foreach (char c in s)
+        {
+            if (c == '_' || c == '-') continue;
+            chars.Add(char.ToLowerInvariant(c));
+        }
+        return new string(chars.ToArray());
+    }
+}

@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis.Text;
+
+namespace RnaLm.Generator.Spec;
+
+// Parse-time helpers of SpecParser: values that remember where they were written, so a rule that
+// fails can point at the right token, and the configuration a variant can change.
+
+/// <summary>Where a value came from: its span (null when it is a default) and whether a variant set it.</summary>
+internal readonly struct Origin
+{
+    public Origin(TextSpan? span, bool overridden)
+    {
+        Span = span;
+        Overridden = overridden;
+    }
+
+    public TextSpan? Span { get; }
+
+    public bool Overridden { get; }
+}
+
+/// <summary>A parsed value with its <see cref="Origin"/>.</summary>
+internal readonly struct Val<T>
+{
+    public Val(T value, TextSpan? span, bool overridden = false)
+    {
+        Value = value;
+        Span = span;
+        Overridden = overridden;
+    }
+
+    public T Value { get; }
+
+    public TextSpan? Span { get; }
+
+    public bool Overridden { get; }
+
+    public Origin Origin => new(Span, Overridden);
+
+    public static Val<T> Default(T value) => new(value, null);
+}
+
+/// <summary>"tokenizer.alphabet": a built-in name, or "custom" with the letters written in the spec.</summary>
+internal sealed class AlphabetChoice
+{
+    public AlphabetChoice(string name, ImmutableArray<string> letters)
+    {
+        Name = name;
+        Letters = letters;
+    }
+
+    public string Name { get; }
+
+    public ImmutableArray<string> Letters { get; }
+}
+
+/// <summary>
+/// The configuration values of one model: the family defaults, or a variant (a copy of them with the
+/// variant's overrides). A null member means "missing or invalid; already reported".
+/// </summary>
+internal sealed class SpecConfig
+{
+    public Val<int>? Hidden;
+    public Val<int>? Layers;
+    public Val<int>? Heads;
+    public Val<int>? Intermediate;
+    /// <summary>Value null = "from_tokenizer".</summary>
+    public Val<int?>? VocabSize;
+    public Val<double>? Eps;
+    public Val<int>? PositionMax;
+    public Val<string>? HiddenAct;
+    public Val<string>? MlmTransformActivation;
+    /// <summary>Value null = "layer_norm_eps" (follow the model).</summary>
+    public Val<double?>? MlmLayerNormEps;
+    /// <summary>Null when the family has no pair prior (or it is invalid).</summary>
+    public Val<double>? PairAlpha;
+    /// <summary>Value null when not written: then the default depends on nmers.</summary>
+    public Val<AlphabetChoice?>? Alphabet;
+    public Val<int>? Nmers;
+    public Val<bool>? AddBos;
+    public Val<bool>? AddEos;
+    public Val<bool>? UpperCase;
+    public Val<bool>? TToU;
+    public Val<MaxLengthSpec>? ModelMaxLength;
+
+    public SpecConfig Clone() => (SpecConfig)MemberwiseClone();
+}
