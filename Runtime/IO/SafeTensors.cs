@@ -1,0 +1,754 @@
+using System;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+using TorchSharp;
+
+namespace RnaLm.IO;
+
+/// <summary>
+/// Thrown when a file is not a valid safetensors file. The message names the file, the problem and, when the problem
+/// concerns one tensor, that tensor.
+/// </summary>
+public sealed class SafeTensorsFormatException : FormatException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="filePath">The file that failed to parse.</param>
+    /// <param name="tensorName">The tensor the problem concerns, or null when it concerns the whole file.</param>
+    /// <param name="problem">What is wrong, in words.</param>
+    /// <param name="inner">The underlying exception, if any.</param>
+    public SafeTensorsFormatException(string filePath, string? tensorName, string problem, Exception? inner = null)
+        : base(Compose(filePath, tensorName, problem), inner)
+    {
+        FilePath = filePath;
+        TensorName = tensorName;
+        Problem = problem;
+    }
+
+    /// <summary>The file that failed to parse.</summary>
+    public string FilePath { get; }
+
+    /// <summary>The tensor the problem concerns, or null when it concerns the whole file.</summary>
+    public string? TensorName { get; }
+
+    /// <summary>The problem without the file and tensor prefix.</summary>
+    public string Problem { get; }
+
+    private static string Compose(string filePath, string? tensorName, string problem) =>
+        tensorName is null
+            ? $"Invalid safetensors file '{filePath}': {problem}"
+            : $"Invalid safetensors file '{filePath}': tensor '{tensorName}': {problem}";
+}
+
+/// <summary>One tensor entry of a safetensors header.</summary>
+/// <param name="Name">The tensor's name (the header key).</param>
+/// <param name="DType">The safetensors dtype string (<c>F32</c>, <c>BF16</c>, <c>I64</c>, ...).</param>
+/// <param name="Shape">The tensor's shape; empty for a scalar.</param>
+/// <param name="Begin">Start of the tensor's bytes, relative to the start of the data region (after the header).</param>
+/// <param name="End">End (exclusive) of the tensor's bytes, relative to the start of the data region.</param>
+public sealed record SafeTensorInfo(string Name, string DType, long[] Shape, long Begin, long End)
+{
+    /// <summary>Number of bytes the tensor occupies (<see cref="End"/> − <see cref="Begin"/>).</summary>
+    public long ByteLength => End - Begin;
+
+    /// <summary>Number of elements (product of <see cref="Shape"/>; 1 for a scalar).</summary>
+    public long ElementCount
+    {
+        get
+        {
+            long n = 1;
+            foreach (var d in Shape)
+            {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /// <summary>The TorchSharp element type corresponding to <see cref="DType"/>.</summary>
+    public torch.ScalarType ScalarType => SafeTensorDTypes.ToScalarType(DType);
+}
+
+/// <summary>The dtypes this reader and writer support and their sizes.</summary>
+public static class SafeTensorDTypes
+{
+    private static readonly Dictionary<string, (torch.ScalarType Type, int Size)> ByName = new(StringComparer.Ordinal)
+    {
+        ["F64"] = (torch.ScalarType.Float64, 8),
+        ["F32"] = (torch.ScalarType.Float32, 4),
+        ["F16"] = (torch.ScalarType.Float16, 2),
+        ["BF16"] = (torch.ScalarType.BFloat16, 2),
+        ["I64"] = (torch.ScalarType.Int64, 8),
+        ["I32"] = (torch.ScalarType.Int32, 4),
+        ["I16"] = (torch.ScalarType.Int16, 2),
+        ["I8"] = (torch.ScalarType.Int8, 1),
+        ["U8"] = (torch.ScalarType.Byte, 1),
+        ["BOOL"] = (torch.ScalarType.Bool, 1),
+    };
+
+    /// <summary>The supported dtype strings: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL.</summary>
+    public static IReadOnlyCollection<string> Supported => ByName.Keys;
+
+    /// <summary>Whether <paramref name="dtype"/> is a supported safetensors dtype string.</summary>
+    public static bool IsSupported(string dtype) => ByName.ContainsKey(dtype);
+
+    /// <summary>Size in bytes of one element of <paramref name="dtype"/>.</summary>
+    /// <exception cref="ArgumentException">The dtype is not supported.</exception>
+    public static int ItemSize(string dtype) => Lookup(dtype).Size;
+
+    /// <summary>The TorchSharp element type for a safetensors dtype string.</summary>
+    /// <exception cref="ArgumentException">The dtype is not supported.</exception>
+    public static torch.ScalarType ToScalarType(string dtype) => Lookup(dtype).Type;
+
+    /// <summary>The safetensors dtype string for a TorchSharp element type.</summary>
+    /// <exception cref="ArgumentException">The element type has no supported safetensors dtype.</exception>
+    public static string FromScalarType(torch.ScalarType type) => type switch
+    {
+        torch.ScalarType.Float64 => "F64",
+        torch.ScalarType.Float32 => "F32",
+        torch.ScalarType.Float16 => "F16",
+        torch.ScalarType.BFloat16 => "BF16",
+        torch.ScalarType.Int64 => "I64",
+        torch.ScalarType.Int32 => "I32",
+        torch.ScalarType.Int16 => "I16",
+        torch.ScalarType.Int8 => "I8",
+        torch.ScalarType.Byte => "U8",
+        torch.ScalarType.Bool => "BOOL",
+        _ => throw new ArgumentException(
+            $"Element type {type} cannot be stored in safetensors here (supported: {string.Join(", ", ByName.Keys)}).",
+            nameof(type)),
+    };
+
+    private static (torch.ScalarType Type, int Size) Lookup(string dtype) =>
+        ByName.TryGetValue(dtype, out var entry)
+            ? entry
+            : throw new ArgumentException(
+                $"Unsupported safetensors dtype '{dtype}' (supported: {string.Join(", ", ByName.Keys)}).",
+                nameof(dtype));
+}
+
+/// <summary>
+/// A safetensors file opened for reading: an 8-byte little-endian header length, a UTF-8 JSON header, then the raw
+/// little-endian tensor data. The header is parsed and fully validated by <see cref="Open"/>; tensor data is read on
+/// demand with positioned reads, so files of any size work without loading them into memory.
+/// </summary>
+public sealed class SafeTensorsFile : IDisposable
+{
+    /// <summary>Largest header accepted (100 MB); larger values indicate a corrupt or hostile file.</summary>
+    public const long MaxHeaderBytes = 100L * 1024 * 1024;
+
+    // Tensors are copied in pieces of at most this many bytes (a Span is limited to int.MaxValue bytes).
+    private const long CopyChunkBytes = 1L << 30;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly SafeFileHandle _handle;
+    private readonly Dictionary<string, SafeTensorInfo> _byName;
+    private readonly long _dataStart;
+    private bool _disposed;
+
+    private SafeTensorsFile(
+        string path,
+        SafeFileHandle handle,
+        long dataStart,
+        IReadOnlyDictionary<string, string> metadata,
+        List<SafeTensorInfo> tensors)
+    {
+        Path = path;
+        _handle = handle;
+        _dataStart = dataStart;
+        Metadata = metadata;
+        Tensors = tensors;
+        _byName = new Dictionary<string, SafeTensorInfo>(tensors.Count, StringComparer.Ordinal);
+        foreach (var t in tensors)
+        {
+            _byName.Add(t.Name, t);
+        }
+    }
+
+    /// <summary>The path the file was opened from.</summary>
+    public string Path { get; }
+
+    /// <summary>The <c>__metadata__</c> map of the header; empty when the header has none.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The tensor entries in header order.</summary>
+    public IReadOnlyList<SafeTensorInfo> Tensors { get; }
+
+    /// <summary>Opens and validates a safetensors file. The file stays open (shared for reading) until disposed.</summary>
+    /// <param name="path">Path of the <c>.safetensors</c> file.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file is not a valid safetensors file.</exception>
+    public static SafeTensorsFile Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("safetensors data is little-endian; big-endian hosts are not supported.");
+        }
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Safetensors file '{path}' does not exist.", path);
+        }
+
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+        try
+        {
+            long fileLength = RandomAccess.GetLength(handle);
+            if (fileLength < 8)
+            {
+                throw new SafeTensorsFormatException(path, null,
+                    $"file is {fileLength} bytes long, shorter than the 8-byte header length prefix");
+            }
+
+            Span<byte> prefix = stackalloc byte[8];
+            ReadExactly(handle, prefix, 0, path, null);
+            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+            if (headerLength > (ulong)MaxHeaderBytes)
+            {
+                throw new SafeTensorsFormatException(path, null,
+                    $"header length {headerLength} bytes is larger than the {MaxHeaderBytes / (1024 * 1024)} MB limit " +
+                    "(corrupt file, or not a safetensors file)");
+            }
+            if (headerLength > (ulong)(fileLength - 8))
+            {
+                throw new SafeTensorsFormatException(path, null,
+                    $"header length {headerLength} bytes is larger than the rest of the file ({fileLength - 8} bytes)");
+            }
+            if (headerLength == 0)
+            {
+                throw new SafeTensorsFormatException(path, null, "header is empty (length 0); expected a JSON object");
+            }
+
+            var headerBytes = new byte[(int)headerLength];
+            ReadExactly(handle, headerBytes, 8, path, null);
+            long dataStart = 8 + (long)headerLength;
+            long dataLength = fileLength - dataStart;
+
+            var (metadata, tensors) = ParseHeader(path, headerBytes, dataLength);
+            return new SafeTensorsFile(path, handle, dataStart, metadata, tensors);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether the file holds a tensor named <paramref name="name"/>.</summary>
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    /// <summary>Gets the header entry of a tensor.</summary>
+    /// <param name="name">The tensor name.</param>
+    /// <param name="info">The entry, or null when absent.</param>
+    /// <returns>Whether the tensor exists.</returns>
+    public bool TryGetInfo(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SafeTensorInfo? info) =>
+        _byName.TryGetValue(name, out info);
+
+    /// <summary>
+    /// Reads one tensor into a new CPU tensor of the stored dtype and shape. The tensor owns its memory (nothing
+    /// aliases the file); the caller disposes it.
+    /// </summary>
+    /// <param name="name">The tensor name.</param>
+    /// <exception cref="KeyNotFoundException">The file holds no tensor with that name.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file ended early (changed since it was opened).</exception>
+    public torch.Tensor Load(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(name);
+        if (!_byName.TryGetValue(name, out var info))
+        {
+            throw new KeyNotFoundException($"Safetensors file '{Path}' has no tensor named '{name}'.");
+        }
+
+        var tensor = torch.empty(info.Shape, SafeTensorDTypes.ToScalarType(info.DType), torch.CPU);
+        try
+        {
+            if (info.ByteLength > 0)
+            {
+                Fill(tensor, info);
+            }
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads every tensor (see <see cref="Load"/>), keyed by name, in header order.</summary>
+    public Dictionary<string, torch.Tensor> LoadAll()
+    {
+        var result = new Dictionary<string, torch.Tensor>(Tensors.Count, StringComparer.Ordinal);
+        try
+        {
+            foreach (var info in Tensors)
+            {
+                result.Add(info.Name, Load(info.Name));
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (var t in result.Values)
+            {
+                t.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Closes the file. Tensors already loaded stay valid.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _handle.Dispose();
+        }
+    }
+
+    private void Fill(torch.Tensor tensor, SafeTensorInfo info)
+    {
+        long fileOffset = _dataStart + info.Begin;
+        if (info.ByteLength <= CopyChunkBytes)
+        {
+            ReadExactly(_handle, tensor.bytes, fileOffset, Path, info.Name);
+            return;
+        }
+
+        // Larger than one Span can address: copy through contiguous views of the flattened tensor.
+        int itemSize = SafeTensorDTypes.ItemSize(info.DType);
+        long elementsPerChunk = CopyChunkBytes / itemSize;
+        long total = info.ElementCount;
+        using var flat = tensor.flatten();
+        for (long start = 0; start < total; start += elementsPerChunk)
+        {
+            long count = Math.Min(elementsPerChunk, total - start);
+            using var part = flat.narrow(0, start, count);
+            ReadExactly(_handle, part.bytes, fileOffset + start * itemSize, Path, info.Name);
+        }
+    }
+
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> destination, long offset, string path, string? tensor)
+    {
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(handle, destination, offset);
+            if (read <= 0)
+            {
+                throw new SafeTensorsFormatException(path, tensor,
+                    $"file ended at byte {offset} while {destination.Length} more bytes were expected (was it truncated after opening?)");
+            }
+            destination = destination[read..];
+            offset += read;
+        }
+    }
+
+    private static (IReadOnlyDictionary<string, string> Metadata, List<SafeTensorInfo> Tensors) ParseHeader(
+        string path, byte[] headerBytes, long dataLength)
+    {
+        try
+        {
+            StrictUtf8.GetCharCount(headerBytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new SafeTensorsFormatException(path, null,
+                $"header is not valid UTF-8 (invalid byte sequence at header offset {e.Index})", e);
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(headerBytes, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException e)
+        {
+            throw new SafeTensorsFormatException(path, null, $"header is not valid JSON: {e.Message}", e);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new SafeTensorsFormatException(path, null,
+                    $"header is a JSON {Describe(root.ValueKind)}, expected a JSON object");
+            }
+
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            var tensors = new List<SafeTensorInfo>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            bool metadataSeen = false;
+            foreach (var property in root.EnumerateObject())
+            {
+                if (property.Name == "__metadata__")
+                {
+                    if (metadataSeen)
+                    {
+                        throw new SafeTensorsFormatException(path, null, "header has '__metadata__' twice");
+                    }
+                    metadataSeen = true;
+                    ParseMetadata(path, property.Value, metadata);
+                    continue;
+                }
+                if (!seen.Add(property.Name))
+                {
+                    throw new SafeTensorsFormatException(path, property.Name, "the header lists this tensor twice");
+                }
+                tensors.Add(ParseTensor(path, property.Name, property.Value, dataLength));
+            }
+            return (metadata, tensors);
+        }
+    }
+
+    private static void ParseMetadata(string path, JsonElement value, Dictionary<string, string> metadata)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new SafeTensorsFormatException(path, null,
+                $"'__metadata__' is a JSON {Describe(value.ValueKind)}, expected an object of strings");
+        }
+        foreach (var entry in value.EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.String)
+            {
+                throw new SafeTensorsFormatException(path, null,
+                    $"'__metadata__' entry '{entry.Name}' is a JSON {Describe(entry.Value.ValueKind)}, expected a string");
+            }
+            if (!metadata.TryAdd(entry.Name, entry.Value.GetString()!))
+            {
+                throw new SafeTensorsFormatException(path, null, $"'__metadata__' has the key '{entry.Name}' twice");
+            }
+        }
+    }
+
+    private static SafeTensorInfo ParseTensor(string path, string name, JsonElement entry, long dataLength)
+    {
+        if (entry.ValueKind != JsonValueKind.Object)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"entry is a JSON {Describe(entry.ValueKind)}, expected an object with dtype, shape and data_offsets");
+        }
+
+        if (!entry.TryGetProperty("dtype", out var dtypeElement))
+        {
+            throw new SafeTensorsFormatException(path, name, "entry is missing 'dtype'");
+        }
+        if (dtypeElement.ValueKind != JsonValueKind.String)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"'dtype' is a JSON {Describe(dtypeElement.ValueKind)}, expected a string");
+        }
+        string dtype = dtypeElement.GetString()!;
+        if (!SafeTensorDTypes.IsSupported(dtype))
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"unknown or unsupported dtype '{dtype}' (supported: {string.Join(", ", SafeTensorDTypes.Supported)})");
+        }
+
+        if (!entry.TryGetProperty("shape", out var shapeElement))
+        {
+            throw new SafeTensorsFormatException(path, name, "entry is missing 'shape'");
+        }
+        if (shapeElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"'shape' is a JSON {Describe(shapeElement.ValueKind)}, expected an array of non-negative integers");
+        }
+        var shape = new long[shapeElement.GetArrayLength()];
+        long elements = 1;
+        int axis = 0;
+        foreach (var dim in shapeElement.EnumerateArray())
+        {
+            if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long d))
+            {
+                throw new SafeTensorsFormatException(path, name,
+                    $"shape[{axis}] is {dim.GetRawText()}, expected a non-negative integer");
+            }
+            if (d < 0)
+            {
+                throw new SafeTensorsFormatException(path, name, $"shape[{axis}] is negative ({d})");
+            }
+            shape[axis++] = d;
+            try
+            {
+                elements = checked(elements * d);
+            }
+            catch (OverflowException e)
+            {
+                throw new SafeTensorsFormatException(path, name,
+                    $"shape [{string.Join(", ", shape)}] has more elements than a 64-bit count can hold", e);
+            }
+        }
+
+        if (!entry.TryGetProperty("data_offsets", out var offsetsElement))
+        {
+            throw new SafeTensorsFormatException(path, name, "entry is missing 'data_offsets'");
+        }
+        if (offsetsElement.ValueKind != JsonValueKind.Array || offsetsElement.GetArrayLength() != 2)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"'data_offsets' is {offsetsElement.GetRawText()}, expected [begin, end]");
+        }
+        long begin = ReadOffset(path, name, offsetsElement[0], "begin");
+        long end = ReadOffset(path, name, offsetsElement[1], "end");
+        if (begin > end)
+        {
+            throw new SafeTensorsFormatException(path, name, $"data_offsets begin {begin} is greater than end {end}");
+        }
+        if (end > dataLength)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"data_offsets [{begin}, {end}] lie outside the data region ({dataLength} bytes after the header)");
+        }
+
+        int itemSize = SafeTensorDTypes.ItemSize(dtype);
+        long expected;
+        try
+        {
+            expected = checked(elements * itemSize);
+        }
+        catch (OverflowException e)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"shape [{string.Join(", ", shape)}] of {dtype} needs more bytes than a 64-bit count can hold", e);
+        }
+        if (end - begin != expected)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"byte length {end - begin} (data_offsets [{begin}, {end}]) does not match shape " +
+                $"[{string.Join(", ", shape)}] of {dtype}, which needs {elements} x {itemSize} = {expected} bytes");
+        }
+
+        return new SafeTensorInfo(name, dtype, shape, begin, end);
+    }
+
+    private static long ReadOffset(string path, string name, JsonElement element, string which)
+    {
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out long value))
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"data_offsets {which} is {element.GetRawText()}, expected a non-negative integer");
+        }
+        if (value < 0)
+        {
+            throw new SafeTensorsFormatException(path, name, $"data_offsets {which} is negative ({value})");
+        }
+        return value;
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "object",
+        JsonValueKind.Array => "array",
+        JsonValueKind.String => "string",
+        JsonValueKind.Number => "number",
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        JsonValueKind.Null => "null",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+}
+
+/// <summary>Writes safetensors files.</summary>
+public static class SafeTensors
+{
+    private const long CopyChunkBytes = 1L << 30;
+
+    /// <summary>Reads a whole safetensors file into a dictionary of CPU tensors (see <see cref="SafeTensorsFile.LoadAll"/>).</summary>
+    /// <param name="path">Path of the <c>.safetensors</c> file.</param>
+    public static Dictionary<string, torch.Tensor> LoadAll(string path)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        return file.LoadAll();
+    }
+
+    /// <summary>
+    /// Writes tensors to a safetensors file. Header keys keep the given order, with <c>__metadata__</c> first when
+    /// given; the header is padded with spaces to a multiple of 8 bytes; tensor data is written contiguous and
+    /// little-endian in the same order. The file is written to a temporary file next to <paramref name="path"/> and
+    /// then moved over it, so readers never see a half-written file; the temporary file is deleted on failure.
+    /// The given tensors are not modified or disposed; they may live on any device.
+    /// </summary>
+    /// <param name="path">Destination path; an existing file is replaced.</param>
+    /// <param name="tensors">Name/tensor pairs, in the order to store them.</param>
+    /// <param name="metadata">Optional string map stored as <c>__metadata__</c>.</param>
+    /// <exception cref="ArgumentException">A name is empty, <c>__metadata__</c>, or repeated, a tensor is null, or its
+    /// element type is not supported.</exception>
+    public static void Save(
+        string path,
+        IEnumerable<KeyValuePair<string, torch.Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("safetensors data is little-endian; big-endian hosts are not supported.");
+        }
+
+        var entries = new List<(string Name, torch.Tensor Tensor, string DType, long Begin, long End)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long offset = 0;
+        foreach (var (name, tensor) in tensors)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                throw new ArgumentException($"Tensor #{entries.Count} has an empty name.", nameof(tensors));
+            }
+            if (name == "__metadata__")
+            {
+                throw new ArgumentException("'__metadata__' is reserved and cannot be a tensor name.", nameof(tensors));
+            }
+            if (!names.Add(name))
+            {
+                throw new ArgumentException($"Duplicate tensor name '{name}'.", nameof(tensors));
+            }
+            if (tensor is null)
+            {
+                throw new ArgumentException($"Tensor '{name}' is null.", nameof(tensors));
+            }
+            string dtype;
+            try
+            {
+                dtype = SafeTensorDTypes.FromScalarType(tensor.dtype);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Tensor '{name}': {e.Message}", nameof(tensors), e);
+            }
+            long bytes = checked(tensor.NumberOfElements * SafeTensorDTypes.ItemSize(dtype));
+            entries.Add((name, tensor, dtype, offset, offset + bytes));
+            offset += bytes;
+        }
+
+        byte[] header = BuildHeader(entries, metadata);
+
+        string directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        string tempPath = System.IO.Path.Combine(
+            directory,
+            System.IO.Path.GetFileName(path) + ".tmp-" + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture)[..12]);
+        try
+        {
+            using (var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                Span<byte> prefix = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
+                stream.Write(prefix);
+                stream.Write(header);
+                foreach (var entry in entries)
+                {
+                    WriteTensorData(stream, entry.Name, entry.Tensor, entry.End - entry.Begin);
+                }
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(tempPath, path, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(tempPath);
+            }
+            catch (IOException)
+            {
+                // The original exception matters more than a leftover temporary file.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Same as above.
+            }
+            throw;
+        }
+    }
+
+    private static byte[] BuildHeader(
+        List<(string Name, torch.Tensor Tensor, string DType, long Begin, long End)> entries,
+        IReadOnlyDictionary<string, string>? metadata)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            if (metadata is not null)
+            {
+                writer.WriteStartObject("__metadata__");
+                foreach (var (key, value) in metadata)
+                {
+                    if (key is null || value is null)
+                    {
+                        throw new ArgumentException("Metadata keys and values must not be null.", nameof(metadata));
+                    }
+                    writer.WriteString(key, value);
+                }
+                writer.WriteEndObject();
+            }
+            foreach (var entry in entries)
+            {
+                writer.WriteStartObject(entry.Name);
+                writer.WriteString("dtype", entry.DType);
+                writer.WriteStartArray("shape");
+                foreach (var d in entry.Tensor.shape)
+                {
+                    writer.WriteNumberValue(d);
+                }
+                writer.WriteEndArray();
+                writer.WriteStartArray("data_offsets");
+                writer.WriteNumberValue(entry.Begin);
+                writer.WriteNumberValue(entry.End);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+        }
+
+        int length = buffer.WrittenCount;
+        int padded = (length + 7) / 8 * 8;
+        var header = new byte[padded];
+        buffer.WrittenSpan.CopyTo(header);
+        header.AsSpan(length).Fill((byte)' ');
+        return header;
+    }
+
+    private static void WriteTensorData(Stream stream, string name, torch.Tensor tensor, long byteLength)
+    {
+        if (byteLength == 0)
+        {
+            return;
+        }
+        using var scope = torch.NewDisposeScope();
+        var cpu = tensor.detach().cpu().contiguous();
+        if (cpu.NumberOfElements * cpu.ElementSize != byteLength)
+        {
+            throw new InvalidOperationException($"Tensor '{name}' changed size while it was being saved.");
+        }
+        if (byteLength <= CopyChunkBytes)
+        {
+            stream.Write(cpu.bytes);
+            return;
+        }
+        long itemSize = cpu.ElementSize;
+        long elementsPerChunk = CopyChunkBytes / itemSize;
+        long total = cpu.NumberOfElements;
+        var flat = cpu.flatten();
+        for (long start = 0; start < total; start += elementsPerChunk)
+        {
+            long count = Math.Min(elementsPerChunk, total - start);
+            var part = flat.narrow(0, start, count);
+            stream.Write(part.bytes);
+            part.Dispose();
+        }
+    }
+}
