@@ -1,3 +1,4 @@
+using System.Linq;
 using RnaLm.Generator.Spec;
 
 namespace RnaLm.Generator.Emit;
@@ -48,6 +49,17 @@ internal static class ConfigEmitter
         {
             Property(w, "int", "TypeVocabSize", Code.Int(tokenType.Size), "type_vocab_size: rows of the token-type table.");
         }
+        bool prior = spec.Attention.PairPrior is not null;
+        bool kmers = spec.Variants.Any(v => v.Tokenizer.Nmers > 1);
+        if (prior)
+        {
+            Property(w, "double", "PairwiseAlpha", Code.Double(b.PairwiseAlpha), "pairwise_alpha: the G–U value of the base-pairing prior (A–U 2, C–G 3).");
+            Property(w, "bool", "OutputAttentionBiases", "false", "output_attention_biases: return each layer's carried attention logits.");
+        }
+        if (kmers)
+        {
+            Property(w, "int?", "Nmers", b.Tokenizer.Nmers > 1 ? Code.Int(b.Tokenizer.Nmers) : "null", "nmers: k of the overlapping k-mer tokenizer (null = single nucleotides).");
+        }
         Property(w, "int", "PadTokenId", "0", "pad_token_id.");
         Property(w, "int?", "BosTokenId", "1", "bos_token_id (&lt;cls&gt;); null when sequences have no &lt;cls&gt;.");
         Property(w, "int?", "EosTokenId", "2", "eos_token_id; null when sequences have no &lt;eos&gt;.");
@@ -91,6 +103,12 @@ internal static class ConfigEmitter
         Read(w, "InitializerRange", "GetDouble", "initializer_range");
         Read(w, "LayerNormEps", "GetDouble", "layer_norm_eps");
         if (spec.Embeddings.TokenType is not null) Read(w, "TypeVocabSize", "GetInt", "type_vocab_size");
+        if (prior)
+        {
+            Read(w, "PairwiseAlpha", "GetDouble", "pairwise_alpha");
+            Read(w, "OutputAttentionBiases", "GetBool", "output_attention_biases");
+        }
+        if (kmers) Read(w, "Nmers", "GetNullableInt", "nmers");
         Read(w, "PadTokenId", "GetInt", "pad_token_id");
         Read(w, "BosTokenId", "GetNullableInt", "bos_token_id");
         Read(w, "EosTokenId", "GetNullableInt", "eos_token_id");
@@ -126,6 +144,12 @@ internal static class ConfigEmitter
         Write(w, "layer_norm_eps", "LayerNormEps");
         w.Line("    .Add(\"position_embedding_type\", PositionEmbeddingType)");
         if (spec.Embeddings.TokenType is not null) Write(w, "type_vocab_size", "TypeVocabSize");
+        if (prior)
+        {
+            Write(w, "pairwise_alpha", "PairwiseAlpha");
+            Write(w, "output_attention_biases", "OutputAttentionBiases");
+        }
+        if (kmers) Write(w, "nmers", "Nmers");
         Write(w, "pad_token_id", "PadTokenId");
         Write(w, "bos_token_id", "BosTokenId");
         Write(w, "eos_token_id", "EosTokenId");

@@ -148,6 +148,8 @@ internal static class FamilyEmitter
         Int("MaxPositionEmbeddings", b.MaxPositions, v.MaxPositions);
         if (b.HiddenAct != v.HiddenAct) list.Add($"HiddenAct = {Code.String(v.HiddenAct)}");
         if (!b.LayerNormEps.Equals(v.LayerNormEps)) list.Add($"LayerNormEps = {Code.Double(v.LayerNormEps)}");
+        if (!b.PairwiseAlpha.Equals(v.PairwiseAlpha)) list.Add($"PairwiseAlpha = {Code.Double(v.PairwiseAlpha)}");
+        if (b.Tokenizer.Nmers != v.Tokenizer.Nmers) list.Add($"Nmers = {(v.Tokenizer.Nmers > 1 ? Code.Int(v.Tokenizer.Nmers) : "null")}");
         return list;
     }
 }

@@ -23,19 +23,57 @@ internal static class ModuleEmitter
         return w.ToString();
     }
 
-    private static bool EmbeddingsTakeMask(ModelSpec spec) =>
-        spec.Embeddings.ZeroPad || spec.Embeddings.Position.Kind == PositionKind.Sinusoidal;
+    private static bool EmbeddingsTakeMask(ModelSpec spec) => spec.Embeddings.ZeroPad;
+
+    /// <summary>How masks and the carried bias travel through attention, layer and encoder for this spec.</summary>
+    private sealed class Signature
+    {
+        public Signature(ModelSpec spec)
+        {
+            Queries = spec.Attention.Softmax == SoftmaxAxis.Queries;
+            Prior = spec.Attention.PairPrior is not null;
+        }
+
+        /// <summary>Softmax over the query axis with a query-row mask and a post-softmax pair mask.</summary>
+        public bool Queries { get; }
+
+        /// <summary>A pair-prior bias enters layer 1 and each layer's pre-softmax logits are carried to the next.</summary>
+        public bool Prior { get; }
+
+        public string MaskTypes => Queries ? "Tensor?, Tensor?" : "Tensor?";
+
+        public string MaskParams => Queries ? "Tensor? rowMask, Tensor? pairMask" : "Tensor? mask";
+
+        public string MaskArgs => Queries ? "rowMask, pairMask" : "mask";
+
+        public string BiasType => Prior ? ", Tensor" : "";
+
+        public string BiasParam => Prior ? ", Tensor bias" : "";
+
+        public string BiasArg => Prior ? ", bias" : "";
+
+        public string SelfResult => Prior ? "(Tensor Context, Tensor Probabilities, Tensor Logits)" : "(Tensor Context, Tensor Probabilities)";
+
+        public string LayerResult => Prior ? "(Tensor Hidden, Tensor Probabilities, Tensor Logits)" : "(Tensor Hidden, Tensor Probabilities)";
+
+        public string MaskDoc => Queries
+            ? "/// <param name=\"rowMask\">Additive query-row mask [B, 1, L, 1], or null when nothing is padded.</param>\n/// <param name=\"pairMask\">Post-softmax pair mask [B, 1, L, L], or null when nothing is padded.</param>"
+            : "/// <param name=\"mask\">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>";
+
+        public string BiasDoc => Prior ? "/// <param name=\"bias\">Attention bias [B, h, L, L]: the pair prior for layer 1, then the previous layer's logits.</param>" : "";
+    }
 
     private static void Embeddings(SourceWriter w, ModelSpec spec)
     {
         string t = spec.TypeName;
         var e = spec.Embeddings;
         bool takesMask = EmbeddingsTakeMask(spec);
+        var kind = e.Position.Kind;
         w.Line($"/// <summary>{Code.Xml(spec.Name)} embeddings (keys <c>{spec.Checkpoint.Prefix}.embeddings.*</c>).</summary>");
         w.Line(Code.GeneratedCodeAttribute);
         w.Open($"public sealed partial class {t}Embeddings : nn.Module<Tensor, {(takesMask ? "Tensor, " : "")}Tensor>");
         w.Line("private readonly Embedding word_embeddings;       // [V, H]");
-        if (e.Position.Kind == PositionKind.Learned) w.Line("private readonly Embedding position_embeddings;   // [max_position_embeddings, H]");
+        if (kind == PositionKind.Learned) w.Line("private readonly Embedding position_embeddings;   // [max_position_embeddings, H]");
         if (e.TokenType is { Added: true }) w.Line("private readonly Embedding token_type_embeddings; // [type_vocab_size, H], row 0 added to every token");
         else if (e.TokenType is not null) w.Line("private readonly Embedding token_type_embeddings; // [type_vocab_size, H], stored in checkpoints but never added");
         if (e.LayerNorm)
@@ -43,14 +81,24 @@ internal static class ModuleEmitter
             w.Line("private readonly LayerNorm layer_norm;            // [H]");
             w.Line("private readonly Dropout dropout;");
         }
-        if (e.Position.Kind == PositionKind.Learned) w.Line("private readonly long _maxPositions;");
+        if (kind == PositionKind.Learned) w.Line("private readonly long _maxPositions;");
+        if (kind == PositionKind.Sinusoidal)
+        {
+            w.Line("private readonly long _hiddenSize;");
+            w.Line("private readonly long _paddingIndex;");
+        }
         w.Line();
         w.Open($"public {t}Embeddings({t}Config config) : base(\"embeddings\")");
         w.Line("word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);");
-        if (e.Position.Kind == PositionKind.Learned)
+        if (kind == PositionKind.Learned)
         {
             w.Line("position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);");
             w.Line("_maxPositions = config.MaxPositionEmbeddings;");
+        }
+        if (kind == PositionKind.Sinusoidal)
+        {
+            w.Line("_hiddenSize = config.HiddenSize;");
+            w.Line("_paddingIndex = config.PadTokenId;");
         }
         if (e.TokenType is not null) w.Line("token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);");
         if (e.LayerNorm)
@@ -69,7 +117,7 @@ internal static class ModuleEmitter
         w.Line("/// <returns>[B, L, H].</returns>");
         w.Open($"public override Tensor forward(Tensor inputIds{(takesMask ? ", Tensor attentionMask" : "")})");
         w.Line("using var scope = NewDisposeScope();");
-        if (e.Position.Kind == PositionKind.Learned)
+        if (kind == PositionKind.Learned)
         {
             w.Line("long length = inputIds.shape[1];");
             w.Open("if (length > _maxPositions)");
@@ -79,7 +127,14 @@ internal static class ModuleEmitter
         }
         w.Line("var embeddings = word_embeddings.call(inputIds); // [B, L, H]");
         if (e.TokenType is { Added: true }) w.Line("embeddings = embeddings + token_type_embeddings.weight![0]; // token type 0 everywhere");
-        if (e.Position.Kind == PositionKind.Learned) w.Line("embeddings = embeddings + position_embeddings.call(positionIds); // [L, H] broadcast over B");
+        if (kind == PositionKind.Learned) w.Line("embeddings = embeddings + position_embeddings.call(positionIds); // [L, H] broadcast over B");
+        if (kind == PositionKind.Sinusoidal)
+        {
+            var sin = e.Position.Sinusoidal!;
+            string ids = sin.PaddingAware ? "inputIds" : "inputIds.ones_like()";
+            w.Line($"// Sinusoid rows: real tokens count up from {Code.Int(sin.Offset + 1)} (after the padding row), pad tokens use row {Code.Int(sin.Offset)}; computed, never stored.");
+            w.Line($"embeddings = embeddings + global::RnaLm.Modules.SinusoidalPositions.Embed({ids}, _hiddenSize, _paddingIndex, offset: {Code.Int(sin.Offset)}, embeddings.dtype);");
+        }
         if (e.LayerNorm) w.Line("embeddings = dropout.call(layer_norm.call(embeddings));");
         if (e.ZeroPad) w.Line("embeddings = embeddings * attentionMask.unsqueeze(-1).to_type(embeddings.dtype); // pad rows exactly zero");
         w.Line("return embeddings.MoveToOuterDisposeScope();");
@@ -91,13 +146,18 @@ internal static class ModuleEmitter
     private static void SelfAttention(SourceWriter w, ModelSpec spec)
     {
         string t = spec.TypeName;
+        var sig = new Signature(spec);
         string bias = spec.Attention.QkvBias ? "" : ", hasBias: false";
+        var rotary = spec.Embeddings.Position.Rotary;
         w.Line($"/// <summary>Scaled dot-product self-attention of {Code.Xml(spec.Name)} (keys <c>attention.self.*</c>).</summary>");
+        if (sig.Queries) w.Line("/// <remarks>Softmax runs over the query axis (each column sums to 1); padded rows and columns are zeroed afterwards.</remarks>");
+        if (sig.Prior) w.Line("/// <remarks>The incoming bias is added to the scaled scores; the resulting pre-softmax logits are returned for the next layer.</remarks>");
         w.Line(Code.GeneratedCodeAttribute);
-        w.Open($"public sealed partial class {t}SelfAttention : nn.Module<Tensor, Tensor?, (Tensor Context, Tensor Probabilities)>");
-        w.Line("private readonly Linear query; // [H, H]");
-        w.Line("private readonly Linear key;   // [H, H]");
-        w.Line("private readonly Linear value; // [H, H]");
+        w.Open($"public sealed partial class {t}SelfAttention : nn.Module<Tensor, {sig.MaskTypes}{sig.BiasType}, {sig.SelfResult}>");
+        w.Line($"private readonly Linear query; // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
+        w.Line($"private readonly Linear key;   // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
+        w.Line($"private readonly Linear value; // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
+        if (rotary is not null) w.Line($"private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [{Code.Int(rotary.Dim / 2)}]: rotates the first {Code.Int(rotary.Dim)} features of each head");
         w.Line("private readonly Dropout dropout;");
         w.Line("private readonly long _heads;");
         w.Line("private readonly long _headSize;");
@@ -107,6 +167,7 @@ internal static class ModuleEmitter
         w.Line($"query = nn.Linear(config.HiddenSize, config.HiddenSize{bias});");
         w.Line($"key = nn.Linear(config.HiddenSize, config.HiddenSize{bias});");
         w.Line($"value = nn.Linear(config.HiddenSize, config.HiddenSize{bias});");
+        if (rotary is not null) w.Line($"rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding({Code.Int(rotary.Dim)}, {Code.Double(rotary.Base)});");
         w.Line("dropout = nn.Dropout(config.AttentionDropout);");
         w.Line("_heads = config.NumAttentionHeads;");
         w.Line("_headSize = config.HeadSize;");
@@ -115,29 +176,62 @@ internal static class ModuleEmitter
         w.Close();
         w.Line();
         w.Line("/// <param name=\"hiddenStates\">[B, L, H].</param>");
-        w.Line("/// <param name=\"mask\">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>");
-        w.Line("/// <returns>Context [B, L, H] and post-softmax probabilities [B, h, L, L].</returns>");
-        w.Open("public override (Tensor Context, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)");
+        w.Lines(sig.MaskDoc);
+        if (sig.Prior) w.Lines(sig.BiasDoc);
+        w.Line($"/// <returns>Context [B, L, H] and post-softmax probabilities [B, h, L, L]{(sig.Prior ? "; the pre-softmax logits [B, h, L, L]" : "")}.</returns>");
+        w.Open($"public override {sig.SelfResult} forward(Tensor hiddenStates, {sig.MaskParams}{sig.BiasParam})");
         w.Line("using var scope = NewDisposeScope();");
         w.Line("long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];");
         w.Line("// [B, L, H] -> [B, h, L, d]");
         w.Line("var q = query.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);");
         w.Line("var k = key.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);");
         w.Line("var v = value.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);");
+        if (rotary is not null)
+        {
+            w.Line("q = rotary_embeddings.call(q); // positions 0..L-1");
+            w.Line("k = rotary_embeddings.call(k);");
+        }
         w.Line("var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]");
-        w.Line("if (mask is not null) scores = scores + mask;");
-        w.Line("var probabilities = scores.softmax(-1); // over keys");
-        w.Line("var context = matmul(dropout.call(probabilities), v) // [B, h, L, d]");
+        string probabilities;
+        if (sig.Queries)
+        {
+            w.Line("if (rowMask is not null) scores = scores + rowMask; // masks padded query rows");
+            w.Line("var probabilities = scores.softmax(-2); // over queries: each column sums to 1");
+            w.Line("if (pairMask is not null) probabilities = probabilities * pairMask; // zero padded rows and columns");
+            probabilities = "probabilities";
+        }
+        else
+        {
+            w.Line("if (mask is not null) scores = scores + mask;");
+            if (sig.Prior)
+            {
+                w.Line("var logits = scores + bias; // handed to the next layer");
+                w.Line("var probabilities = logits.softmax(-1); // over keys");
+            }
+            else
+            {
+                w.Line("var probabilities = scores.softmax(-1); // over keys");
+            }
+            probabilities = "probabilities";
+        }
+        w.Line($"var context = matmul(dropout.call({probabilities}), v) // [B, h, L, d]");
         w.Line("    .transpose(1, 2).contiguous().view(batch, length, _heads * _headSize); // [B, L, H]");
-        w.Line("return (context.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());");
+        w.Line(sig.Prior
+            ? "return (context.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());"
+            : "return (context.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());");
         w.Close();
         w.Close();
         w.Line();
     }
 
+    private static string Return(Signature sig) => sig.Prior
+        ? "return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());"
+        : "return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());";
+
     private static void PostNormBlocks(SourceWriter w, ModelSpec spec)
     {
         string t = spec.TypeName;
+        var sig = new Signature(spec);
         string outBias = spec.Attention.OutputBias ? "" : ", hasBias: false";
         string ffnBias = spec.FeedForward.Bias ? "" : ", hasBias: false";
 
@@ -166,7 +260,7 @@ internal static class ModuleEmitter
 
         w.Line($"/// <summary>Self-attention plus its output block (keys <c>attention.self.*</c>, <c>attention.output.*</c>).</summary>");
         w.Line(Code.GeneratedCodeAttribute);
-        w.Open($"public sealed partial class {t}Attention : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>");
+        w.Open($"public sealed partial class {t}Attention : nn.Module<Tensor, {sig.MaskTypes}{sig.BiasType}, {sig.LayerResult}>");
         w.Line($"private readonly {t}SelfAttention self;");
         w.Line($"private readonly {t}SelfOutput output;");
         w.Line();
@@ -177,12 +271,13 @@ internal static class ModuleEmitter
         w.Close();
         w.Line();
         w.Line("/// <param name=\"hiddenStates\">[B, L, H].</param>");
-        w.Line("/// <param name=\"mask\">Additive key-padding mask [B, 1, 1, L] or null.</param>");
-        w.Open("public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)");
+        w.Lines(sig.MaskDoc);
+        if (sig.Prior) w.Lines(sig.BiasDoc);
+        w.Open($"public override {sig.LayerResult} forward(Tensor hiddenStates, {sig.MaskParams}{sig.BiasParam})");
         w.Line("using var scope = NewDisposeScope();");
-        w.Line("var (context, probabilities) = self.call(hiddenStates, mask);");
+        w.Line($"var {(sig.Prior ? "(context, probabilities, logits)" : "(context, probabilities)")} = self.call(hiddenStates, {sig.MaskArgs}{sig.BiasArg});");
         w.Line("var hidden = output.call(context, hiddenStates); // [B, L, H]");
-        w.Line("return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());");
+        w.Line(Return(sig));
         w.Close();
         w.Close();
         w.Line();
@@ -235,6 +330,7 @@ internal static class ModuleEmitter
     private static void PreNormBlocks(SourceWriter w, ModelSpec spec)
     {
         string t = spec.TypeName;
+        var sig = new Signature(spec);
         string outBias = spec.Attention.OutputBias ? "" : ", hasBias: false";
         string ffnBias = spec.FeedForward.Bias ? "" : ", hasBias: false";
 
@@ -259,7 +355,7 @@ internal static class ModuleEmitter
 
         w.Line($"/// <summary>Pre-LN attention block: <c>x + output(self(layer_norm(x)))</c> (keys <c>attention.layer_norm</c>, <c>attention.self</c>, <c>attention.output</c>).</summary>");
         w.Line(Code.GeneratedCodeAttribute);
-        w.Open($"public sealed partial class {t}Attention : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>");
+        w.Open($"public sealed partial class {t}Attention : nn.Module<Tensor, {sig.MaskTypes}{sig.BiasType}, {sig.LayerResult}>");
         w.Line("private readonly LayerNorm layer_norm; // [H]");
         w.Line($"private readonly {t}SelfAttention self;");
         w.Line($"private readonly {t}SelfOutput output;");
@@ -271,11 +367,11 @@ internal static class ModuleEmitter
         w.Line("RegisterComponents();");
         w.Close();
         w.Line();
-        w.Open("public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)");
+        w.Open($"public override {sig.LayerResult} forward(Tensor hiddenStates, {sig.MaskParams}{sig.BiasParam})");
         w.Line("using var scope = NewDisposeScope();");
-        w.Line("var (context, probabilities) = self.call(layer_norm.call(hiddenStates), mask);");
+        w.Line($"var {(sig.Prior ? "(context, probabilities, logits)" : "(context, probabilities)")} = self.call(layer_norm.call(hiddenStates), {sig.MaskArgs}{sig.BiasArg});");
         w.Line("var hidden = output.call(context) + hiddenStates; // [B, L, H]");
-        w.Line("return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());");
+        w.Line(Return(sig));
         w.Close();
         w.Close();
         w.Line();
@@ -325,7 +421,8 @@ internal static class ModuleEmitter
         bool pre = spec.Norm.Placement == NormPlacement.Pre;
         w.Line($"/// <summary>One {(pre ? "pre" : "post")}-LN transformer layer of {Code.Xml(spec.Name)} (keys <c>encoder.layer.{{i}}.*</c>).</summary>");
         w.Line(Code.GeneratedCodeAttribute);
-        w.Open($"public sealed partial class {t}Layer : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>");
+        var sig = new Signature(spec);
+        w.Open($"public sealed partial class {t}Layer : nn.Module<Tensor, {sig.MaskTypes}{sig.BiasType}, {sig.LayerResult}>");
         w.Line($"private readonly {t}Attention attention;");
         if (pre) w.Line("private readonly LayerNorm layer_norm; // [H], before the feed-forward block");
         w.Line($"private readonly {t}Intermediate intermediate;");
@@ -340,14 +437,15 @@ internal static class ModuleEmitter
         w.Close();
         w.Line();
         w.Line("/// <param name=\"hiddenStates\">[B, L, H].</param>");
-        w.Line("/// <param name=\"mask\">Additive attention mask or null.</param>");
-        w.Line("/// <returns>The layer output [B, L, H] and attention probabilities [B, h, L, L].</returns>");
-        w.Open("public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)");
+        w.Lines(sig.MaskDoc);
+        if (sig.Prior) w.Lines(sig.BiasDoc);
+        w.Line($"/// <returns>The layer output [B, L, H] and attention probabilities [B, h, L, L]{(sig.Prior ? "; the logits for the next layer" : "")}.</returns>");
+        w.Open($"public override {sig.LayerResult} forward(Tensor hiddenStates, {sig.MaskParams}{sig.BiasParam})");
         w.Line("using var scope = NewDisposeScope();");
-        w.Line("var (attended, probabilities) = attention.call(hiddenStates, mask);");
+        w.Line($"var {(sig.Prior ? "(attended, probabilities, logits)" : "(attended, probabilities)")} = attention.call(hiddenStates, {sig.MaskArgs}{sig.BiasArg});");
         if (pre) w.Line("var hidden = output.call(intermediate.call(layer_norm.call(attended))) + attended;");
         else w.Line("var hidden = output.call(intermediate.call(attended), attended);");
-        w.Line("return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());");
+        w.Line(Return(sig));
         w.Close();
         w.Close();
         w.Line();
@@ -356,9 +454,10 @@ internal static class ModuleEmitter
     private static void Encoder(SourceWriter w, ModelSpec spec)
     {
         string t = spec.TypeName;
+        var sig = new Signature(spec);
         w.Line($"/// <summary>The stack of {Code.Xml(spec.Name)} layers{(spec.Norm.Final ? " and the final LayerNorm" : "")} (keys <c>encoder.*</c>).</summary>");
         w.Line(Code.GeneratedCodeAttribute);
-        w.Open($"public sealed partial class {t}Encoder : nn.Module<Tensor, Tensor?, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>");
+        w.Open($"public sealed partial class {t}Encoder : nn.Module<Tensor, {sig.MaskTypes}{sig.BiasType}, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>");
         w.Line($"private readonly ModuleList<{t}Layer> layer;");
         if (spec.Norm.Final) w.Line("private readonly LayerNorm layer_norm; // [H], after the last layer");
         w.Line();
@@ -371,24 +470,37 @@ internal static class ModuleEmitter
         w.Close();
         w.Line();
         w.Line("/// <param name=\"hiddenStates\">[B, L, H] embedding output.</param>");
-        w.Line("/// <param name=\"mask\">Additive attention mask or null.</param>");
+        w.Lines(sig.MaskDoc);
+        if (sig.Prior) w.Line("/// <param name=\"bias\">The pair-prior bias of layer 1 [B, h, L, L].</param>");
         w.Line("/// <param name=\"request\">Optional outputs to collect.</param>");
-        w.Open("public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, Tensor? mask, global::RnaLm.Models.OutputRequest request)");
+        w.Open($"public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, {sig.MaskParams}{sig.BiasParam}, global::RnaLm.Models.OutputRequest request)");
         w.Line("using var scope = NewDisposeScope();");
         w.Line("bool keepHidden = (request & global::RnaLm.Models.OutputRequest.HiddenStates) != 0;");
         w.Line("bool keepAttentions = (request & global::RnaLm.Models.OutputRequest.Attentions) != 0;");
+        if (sig.Prior) w.Line("bool keepBiases = (request & global::RnaLm.Models.OutputRequest.AttentionBiases) != 0;");
         w.Line("var hiddenStatesOut = keepHidden ? new List<Tensor>(layer.Count + 1) : null;");
         w.Line("var attentionsOut = keepAttentions ? new List<Tensor>(layer.Count) : null;");
+        if (sig.Prior) w.Line("var biasesOut = keepBiases ? new List<Tensor>(layer.Count) : null;");
         w.Line("var hidden = hiddenStates;");
+        if (sig.Prior) w.Line("var carried = bias;");
         w.Open("foreach (var block in layer)");
         w.Line("hiddenStatesOut?.Add(hidden);");
-        w.Line("var (next, probabilities) = block.call(hidden, mask);");
+        if (sig.Prior)
+        {
+            w.Line($"var (next, probabilities, logits) = block.call(hidden, {sig.MaskArgs}, carried);");
+            w.Line("biasesOut?.Add(logits);");
+            w.Line("carried = logits; // each layer sees the sum of all earlier layers' scaled scores");
+        }
+        else
+        {
+            w.Line($"var (next, probabilities) = block.call(hidden, {sig.MaskArgs});");
+        }
         w.Line("attentionsOut?.Add(probabilities);");
         w.Line("hidden = next;");
         w.Close();
         if (spec.Norm.Final) w.Line("hidden = layer_norm.call(hidden);");
         w.Line("hiddenStatesOut?.Add(hidden); // the last hidden state is last_hidden_state");
-        w.Line("return new global::RnaLm.Models.BackboneOutput(hidden, null, hiddenStatesOut, attentionsOut).MoveToOuterDisposeScope();");
+        w.Line($"return new global::RnaLm.Models.BackboneOutput(hidden, null, hiddenStatesOut, attentionsOut{(sig.Prior ? ", biasesOut" : "")}).MoveToOuterDisposeScope();");
         w.Close();
         w.Close();
         w.Line();
@@ -397,10 +509,12 @@ internal static class ModuleEmitter
     private static void Backbone(SourceWriter w, ModelSpec spec)
     {
         string t = spec.TypeName;
+        var sig = new Signature(spec);
         bool takesMask = EmbeddingsTakeMask(spec);
         w.Line($"/// <summary>The {Code.Xml(spec.Name)} backbone: embeddings, encoder and an optional pooler (keys <c>{spec.Checkpoint.Prefix}.*</c>).</summary>");
         w.Line(Code.GeneratedCodeAttribute);
         w.Open($"public sealed partial class {t}Model : nn.Module, global::RnaLm.Models.IRnaBackbone");
+        if (sig.Prior) w.Line("private readonly global::RnaLm.Modules.PairPrior pairwise_bias_proj; // dense1 [h/2, 1], dense2 [h, h/2]");
         w.Line($"private readonly {t}Embeddings embeddings;");
         w.Line($"private readonly {t}Encoder encoder;");
         w.Line("private readonly global::RnaLm.Heads.Pooler? pooler;");
@@ -411,6 +525,17 @@ internal static class ModuleEmitter
         w.Open($"public {t}Model({t}Config config, bool addPoolingLayer = true) : base(\"{spec.Checkpoint.Prefix}\")");
         w.Line("config.Validate();");
         w.Line("_config = config;");
+        if (sig.Prior)
+        {
+            var v = spec.Variants[0].Tokenizer.Vocabulary;
+            int Id(string token)
+            {
+                for (int i = 0; i < v.Count; i++) if (v[i] == token) return i;
+                return -1;
+            }
+            w.Line($"// Pair map from the vocabulary ids of A, C, G, U: A–U 2, C–G 3, G–U pairwise_alpha.");
+            w.Line($"pairwise_bias_proj = new global::RnaLm.Modules.PairPrior(config.NumAttentionHeads, config.VocabSize, a: {Id("A")}, c: {Id("C")}, g: {Id("G")}, u: {Id("U")}, config.PairwiseAlpha);");
+        }
         w.Line($"embeddings = new {t}Embeddings(config);");
         w.Line($"encoder = new {t}Encoder(config);");
         w.Line("pooler = addPoolingLayer ? new global::RnaLm.Heads.Pooler(config.HiddenSize) : null;");
@@ -433,12 +558,20 @@ internal static class ModuleEmitter
         w.Line("/// <inheritdoc/>");
         w.Open("public global::RnaLm.Models.BackboneOutput Forward(Tensor inputIds, Tensor? attentionMask = null, global::RnaLm.Models.OutputRequest request = global::RnaLm.Models.OutputRequest.None)");
         w.Line("using var scope = NewDisposeScope();");
-        w.Line("var mask = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, _config.PadTokenId); // [B, L]");
-        w.Line($"var embedded = embeddings.call(inputIds{(takesMask ? ", mask" : "")}); // [B, L, H]");
-        w.Line("var additiveMask = global::RnaLm.Modules.AttentionMasks.KeyPadding(mask, embedded.dtype); // [B, 1, 1, L] or null");
-        w.Line("var encoded = encoder.call(embedded, additiveMask, request);");
+        w.Line("var attention = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, _config.PadTokenId); // [B, L]");
+        w.Line($"var embedded = embeddings.call(inputIds{(takesMask ? ", attention" : "")}); // [B, L, H]");
+        if (sig.Queries)
+        {
+            w.Line("var (rowMask, pairMask) = global::RnaLm.Modules.QueryAxisMasks.Create(attention, embedded.dtype); // [B, 1, L, 1], [B, 1, L, L] or null");
+        }
+        else
+        {
+            w.Line("var mask = global::RnaLm.Modules.AttentionMasks.KeyPadding(attention, embedded.dtype); // [B, 1, 1, L] or null");
+        }
+        if (sig.Prior) w.Line("var bias = pairwise_bias_proj.call(inputIds); // [B, h, L, L], computed once");
+        w.Line($"var encoded = encoder.call(embedded, {sig.MaskArgs}{sig.BiasArg}, request);");
         w.Line("var pooled = pooler?.call(encoded.LastHiddenState); // [B, H]");
-        w.Line("return new global::RnaLm.Models.BackboneOutput(encoded.LastHiddenState, pooled, encoded.HiddenStates, encoded.Attentions)");
+        w.Line("return new global::RnaLm.Models.BackboneOutput(encoded.LastHiddenState, pooled, encoded.HiddenStates, encoded.Attentions, encoded.AttentionBiases)");
         w.Line("    .MoveToOuterDisposeScope();");
         w.Close();
         w.Close();

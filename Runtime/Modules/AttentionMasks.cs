@@ -27,3 +27,22 @@ public static class AttentionMasks
     /// <summary>Derives the attention mask from token ids (<c>ids != pad</c>) when the caller gives none.</summary>
     public static Tensor FromInputIds(Tensor inputIds, long padTokenId) => inputIds.ne(padTokenId).to_type(ScalarType.Int64);
 }
+
+/// <summary>Masks for attention whose softmax runs over the query axis (ncRNABert, models.md §5.3).</summary>
+public static class QueryAxisMasks
+{
+    /// <summary>
+    /// The additive query-row mask [B, 1, L, 1] (<c>(1 − m)·min</c>) and the post-softmax pair mask [B, 1, L, L]
+    /// (<c>m_i·m_j</c>); both null when nothing is padded (adding 0 and multiplying by 1 change nothing).
+    /// </summary>
+    public static (Tensor? RowMask, Tensor? PairMask) Create(Tensor attentionMask, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var keep = attentionMask.to_type(ScalarType.Bool);
+        if (keep.all().item<bool>()) return (null, null);
+        var real = keep.to_type(dtype);                                                                    // [B, L]
+        var rows = zeros_like(real).masked_fill(keep.logical_not(), AttentionMasks.MinValue).unsqueeze(1).unsqueeze(-1); // [B, 1, L, 1]
+        var pairs = (real.unsqueeze(2) * real.unsqueeze(1)).unsqueeze(1);                                 // [B, 1, L, L]
+        return (rows.MoveToOuterDisposeScope(), pairs.MoveToOuterDisposeScope());
+    }
+}
