@@ -67,7 +67,9 @@ public static class GeneratorHarness
 {
     private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
     {
-        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(System.IO.Path.PathSeparator).ToList();
+        // The test process also loads RnaLm.Models (the generator's real output): leave it out, or every type conflicts.
+        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(System.IO.Path.PathSeparator)
+            .Where(p => !Path.GetFileName(p).StartsWith("RnaLm.", StringComparison.Ordinal)).ToList();
         paths.Add(typeof(RnaLm.Models.IModelFamily).Assembly.Location);
         paths.Add(typeof(TorchSharp.torch).Assembly.Location);
         return paths.Where(File.Exists).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();

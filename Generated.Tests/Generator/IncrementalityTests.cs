@@ -31,12 +31,12 @@ public sealed class IncrementalityTests
         return (new InMemoryAdditionalText("/specs/splicebert.model.json", text), new InMemoryAdditionalText("/specs/otherbert.model.json", other));
     }
 
-    private static GeneratorDriver RunTwice(Func<GeneratorDriver, Compilation, (GeneratorDriver, Compilation)> change, out GeneratorRunResult second)
+    private static GeneratorDriver RunTwice(Func<GeneratorDriver, Compilation, InMemoryAdditionalText, (GeneratorDriver, Compilation)> change, out GeneratorRunResult second)
     {
         var (a, b) = TwoSpecs();
         var compilation = GeneratorHarness.Compilation("namespace User { public class A { } }");
         var driver = GeneratorHarness.Driver(new[] { a, b }).RunGenerators(compilation);
-        var (changedDriver, changedCompilation) = change(driver, compilation);
+        var (changedDriver, changedCompilation) = change(driver, compilation, a);
         changedDriver = changedDriver.RunGenerators(changedCompilation);
         second = changedDriver.GetRunResult().Results.Single();
         return changedDriver;
@@ -58,7 +58,7 @@ public sealed class IncrementalityTests
     [Fact]
     public void SecondRunIsFullyCached()
     {
-        RunTwice((d, c) => (d, c.Clone()), out var second);
+        RunTwice((d, c, _) => (d, c.Clone()), out var second);
         Assert.NotEmpty(Reasons(second, "ParseSpec"));
         AssertAllCached(second);
     }
@@ -66,17 +66,15 @@ public sealed class IncrementalityTests
     [Fact]
     public void UnrelatedCSharpEditLeavesEverythingCached()
     {
-        RunTwice((d, c) => (d, c.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace User { public class B { } }"))), out var second);
+        RunTwice((d, c, _) => (d, c.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace User { public class B { } }"))), out var second);
         AssertAllCached(second);
     }
 
     [Fact]
     public void WhitespaceOnlySpecEditLeavesOutputsCached()
     {
-        RunTwice((d, c) =>
+        RunTwice((d, c, a) =>
         {
-            var old = d.GetRunResult().Results.Single().TrackedSteps["ParseSpec"][0].Inputs[0].Source;
-            var (a, _) = TwoSpecs();
             var spaced = new InMemoryAdditionalText(a.Path, a.GetText()!.ToString().Replace("\n", "\n  ", StringComparison.Ordinal));
             return (d.ReplaceAdditionalText(a, spaced), c);
         }, out var second);
@@ -111,7 +109,7 @@ public sealed class IncrementalityTests
         var (a, b) = TwoSpecs();
         var driver = GeneratorHarness.Driver(new[] { a, b }).RunGenerators(GeneratorHarness.Compilation());
         var run = driver.GetRunResult().Results.Single();
-        foreach (var (step, runs) in run.TrackedSteps)
+        foreach (var (step, runs) in run.TrackedSteps.Where(s => TrackedSteps.Contains(s.Key)))
         {
             foreach (var output in runs.SelectMany(r => r.Outputs))
             {
