@@ -105,5 +105,5 @@ public sealed class ParityTests
 /// <summary>The fixture directories whose families are declared in Definitions/.</summary>
 public static class ParityVariants
 {
-    public static readonly string[] Supported = { "splicebert", "splicebert.510" };
+    public static readonly string[] Supported = { "ernierna", "ernierna-legacy", "ncrnabert", "ncrnabert-3mer", "rnaernie", "splicebert", "splicebert.510" };
 }

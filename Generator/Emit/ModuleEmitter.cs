@@ -157,7 +157,7 @@ internal static class ModuleEmitter
         w.Line($"private readonly Linear query; // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
         w.Line($"private readonly Linear key;   // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
         w.Line($"private readonly Linear value; // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
-        if (rotary is not null) w.Line($"private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [{Code.Int(rotary.Dim / 2)}]: rotates the first {Code.Int(rotary.Dim)} features of each head");
+        if (rotary is not null) w.Line("private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2]: rotates the first r features of each head");
         w.Line("private readonly Dropout dropout;");
         w.Line("private readonly long _heads;");
         w.Line("private readonly long _headSize;");
@@ -167,7 +167,14 @@ internal static class ModuleEmitter
         w.Line($"query = nn.Linear(config.HiddenSize, config.HiddenSize{bias});");
         w.Line($"key = nn.Linear(config.HiddenSize, config.HiddenSize{bias});");
         w.Line($"value = nn.Linear(config.HiddenSize, config.HiddenSize{bias});");
-        if (rotary is not null) w.Line($"rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding({Code.Int(rotary.Dim)}, {Code.Double(rotary.Base)});");
+        if (rotary is not null)
+        {
+            // The spec's rotary dim is given at its own head size; other configs rotate the same fraction of each head.
+            int specHeadSize = spec.Dims.Hidden / spec.Dims.Heads;
+            w.Line($"long rotaryDim = config.HeadSize * {Code.Int(rotary.Dim)} / {Code.Int(specHeadSize)}; // {Code.Int(rotary.Dim)} of {Code.Int(specHeadSize)} features per head");
+            w.Line("if (rotaryDim % 2 != 0) throw new ArgumentException($\"The rotary dimension {rotaryDim} (head size {config.HeadSize}) must be even.\");");
+            w.Line($"rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding(rotaryDim, {Code.Double(rotary.Base)});");
+        }
         w.Line("dropout = nn.Dropout(config.AttentionDropout);");
         w.Line("_heads = config.NumAttentionHeads;");
         w.Line("_headSize = config.HeadSize;");

@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,8 +36,13 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         var angles = positions.unsqueeze(1) * freqs.unsqueeze(0);                     // [L, r/2]
         angles = angles.repeat_interleave(2, 1).to_type(x.dtype);                      // [L, r]: f0 f0 f1 f1 …
         var rotated = x.narrow(-1, 0, rotary);                                         // [B, h, L, r]
-        var pairs = rotated.unflatten(-1, new long[] { rotary / 2, 2 });               // [B, h, L, r/2, 2]
-        var halfTurn = stack(new[] { -pairs.select(-1, 1), pairs.select(-1, 0) }, -1).flatten(-2); // (-x1, x0)
+        var shape = rotated.shape;
+        var pairShape = new long[shape.Length + 1];
+        Array.Copy(shape, pairShape, shape.Length - 1);
+        pairShape[^2] = rotary / 2;
+        pairShape[^1] = 2;
+        var pairs = rotated.reshape(pairShape);                                        // [B, h, L, r/2, 2]
+        var halfTurn = stack(new[] { -pairs.select(-1, 1), pairs.select(-1, 0) }, -1).reshape(shape); // (-x1, x0) per pair
         var result = rotated * angles.cos() + halfTurn * angles.sin();
         if (rotary < x.shape[^1]) result = cat(new[] { result, x.narrow(-1, rotary, x.shape[^1] - rotary) }, -1);
         return result.MoveToOuterDisposeScope();
