@@ -1,0 +1,17 @@
+using System;
+using TorchSharp;
+
+namespace RnaLm.Cli;
+
+/// <summary>Process-wide TorchSharp settings, applied once before the first model runs.</summary>
+internal static class TorchSetup
+{
+    private static readonly Lazy<torch.Device> Initialized = new(() =>
+    {
+        torch.set_num_threads(Environment.ProcessorCount);
+        return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
+    });
+
+    /// <summary>Sets the thread count on first use and returns the device to run on (CUDA when present, else CPU).</summary>
+    public static torch.Device Device => Initialized.Value;
+}
