@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis.Text;
@@ -68,6 +69,29 @@ public class SpecParserTests
         Assert.Equal(
             new[] { "model name splicebert", "type RnaLm.Models.SpliceBert", "variant name splicebert.510", "variant name splicebert-human.510" },
             parsed.DeclaredNames.Select(n => (n.Kind == DeclaredNameKind.Model ? "model name " : n.Kind == DeclaredNameKind.Type ? "type " : "variant name ") + n.Name));
+    }
+
+    [Theory]
+    [InlineData("splicebert.model.json")]
+    [InlineData("ernierna.model.json")]
+    [InlineData("rnaernie.model.json")]
+    [InlineData("ncrnabert.model.json")]
+    public void EveryShippedSpecParsesWithoutDiagnostics(string fileName)
+    {
+        var parsed = Parse(Definition(fileName), "/repo/Definitions/" + fileName);
+        AssertClean(parsed);
+        Assert.Equal(fileName, parsed.Spec!.SourceFile);
+        Assert.NotEmpty(parsed.Spec.Variants);
+        Assert.All(parsed.Spec.Variants, v => Assert.Equal(v.Tokenizer.Vocabulary.Count, v.Dims.VocabSize));
+    }
+
+    [Fact]
+    public void ShippedSpecsDeclareNoNameTwice()
+    {
+        var specs = new[] { "splicebert", "ernierna", "rnaernie", "ncrnabert" }
+            .Select(n => Parse(Definition(n + ".model.json"), "/repo/Definitions/" + n + ".model.json"))
+            .ToImmutableArray();
+        Assert.Empty(SpecValidation.CheckDuplicateNames(specs));
     }
 
     [Fact]

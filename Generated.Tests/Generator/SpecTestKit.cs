@@ -96,6 +96,10 @@ internal static class SpecTestKit
         return diagnostic;
     }
 
+    /// <summary>The source text a diagnostic points at.</summary>
+    public static string Covered(string json, DiagnosticInfo diagnostic) =>
+        json.Substring(diagnostic.Location!.Span.Start, diagnostic.Location.Span.Length);
+
     public static string Message(DiagnosticInfo diagnostic) => diagnostic.ToDiagnostic().GetMessage(System.Globalization.CultureInfo.InvariantCulture);
 
     public static void AssertClean(ParsedSpec parsed)

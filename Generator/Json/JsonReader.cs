@@ -201,7 +201,7 @@ internal sealed class JsonReader
             if (c == '\n' || c == '\r') throw Syntax(TextSpan.FromBounds(start, _pos), "unterminated string");
             if (c < ' ')
             {
-                throw Syntax(CharSpan(_pos), $"control character {DescribeChar(c)} must be escaped in a string");
+                throw Syntax(CharSpan(_pos), "control character U+" + ((int)c).ToString("X4", CultureInfo.InvariantCulture) + " must be escaped in a string");
             }
             if (c != '\\')
             {

@@ -28,7 +28,18 @@ internal sealed record ModelSpec(
     MlmHeadSpec MlmHead,
     TokenizerSpec Tokenizer,
     CheckpointSpec Checkpoint,
-    EquatableArray<VariantSpec> Variants);
+    EquatableArray<VariantSpec> Variants)
+{
+    /// <summary>"heads.secondary_structure": ERNIE-RNA's SS head on the carried attention logits; null when absent.</summary>
+    public SecondaryStructureSpec? SecondaryStructure { get; init; }
+}
+
+/// <summary>
+/// "heads.secondary_structure": reads head <paramref name="AttentionHead"/> of the last layer's carried logits; a stem of
+/// two <paramref name="KernelSize"/>² convolutions, <paramref name="Blocks"/> dilated residual blocks of
+/// <paramref name="Channels"/> channels, a projection, and the constrained post-processing.
+/// </summary>
+internal sealed record SecondaryStructureSpec(int AttentionHead, int Channels, int Blocks, int KernelSize);
 
 /// <summary>"dims": the configuration defaults of the network size.</summary>
 /// <param name="VocabSize">"vocab_size": a number, or "from_tokenizer" (null here; the tokenizer's vocabulary length is used).</param>
@@ -193,7 +204,14 @@ internal sealed record VariantSpec(
     string MlmTransformActivation,
     double? MlmLayerNormEps,
     TokenizerSpec Tokenizer,
-    double PairwiseAlpha);
+    double PairwiseAlpha)
+{
+    /// <summary>"output_attention_biases": the variant's config returns the carried attention logits by default.</summary>
+    public bool OutputAttentionBiases { get; init; }
+
+    /// <summary>"architecture": the model class its checkpoints hold: null = masked LM, "secondary_structure" = the SS model.</summary>
+    public string? Architecture { get; init; }
+}
 
 /// <summary>The parse result of one spec file: the model (null when it has errors) and every diagnostic.</summary>
 internal sealed record ParsedSpec(string FilePath, ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
@@ -201,4 +219,13 @@ internal sealed record ParsedSpec(string FilePath, ModelSpec? Spec, EquatableArr
     /// <summary>The model, variant and type names this file declares, with their locations, for the
     /// cross-spec check <see cref="SpecValidation.CheckDuplicateNames"/> (filled even when Spec is null).</summary>
     public EquatableArray<DeclaredName> DeclaredNames { get; init; }
+
+    // Equality ignores where the names are (only which names, in order), so a whitespace-only edit
+    // leaves a clean spec's parse result Unchanged and its outputs cached. Cost: after such an edit
+    // an RNA4004 for this file keeps its old position until the next real change.
+    public bool Equals(ParsedSpec? other) =>
+        other is not null && FilePath == other.FilePath && Equals(Spec, other.Spec) && Diagnostics.Equals(other.Diagnostics)
+        && DeclaredName.SameNames(DeclaredNames, other.DeclaredNames);
+
+    public override int GetHashCode() => (FilePath, Spec, Diagnostics).GetHashCode();
 }

@@ -18,7 +18,19 @@ internal enum DeclaredNameKind
 }
 
 /// <summary>A name one spec file declares, and where (for RNA4004).</summary>
-internal sealed record DeclaredName(DeclaredNameKind Kind, string Name, LocationInfo Location);
+internal sealed record DeclaredName(DeclaredNameKind Kind, string Name, LocationInfo Location)
+{
+    /// <summary>Same kinds and names in the same order, wherever they are written.</summary>
+    public static bool SameNames(EquatableArray<DeclaredName> a, EquatableArray<DeclaredName> b)
+    {
+        if (a.Count != b.Count) return false;
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (a[i].Kind != b[i].Kind || a[i].Name != b[i].Name) return false;
+        }
+        return true;
+    }
+}
 
 /// <summary>Checks that need every spec of the compilation at once.</summary>
 internal static class SpecValidation
