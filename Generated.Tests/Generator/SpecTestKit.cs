@@ -52,6 +52,15 @@ internal static class SpecTestKit
     public static ParsedSpec Parse(string json, string path = TestPath) =>
         SpecParser.Parse(path, SourceText.From(json), CancellationToken.None);
 
+    /// <summary>The path of a file of this repository, found by walking up from the calling test file.</summary>
+    public static string RepoFile(string relativePath, [CallerFilePath] string callerPath = "")
+    {
+        var dir = new DirectoryInfo(Path.GetDirectoryName(callerPath)!);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Dsl.sln"))) dir = dir.Parent;
+        Assert.True(dir is not null, "repository root not found above " + callerPath);
+        return Path.Combine(dir!.FullName, relativePath);
+    }
+
     /// <summary>The text of a file under Definitions/ in this repository.</summary>
     public static string Definition(string fileName, [CallerFilePath] string callerPath = "")
     {
