@@ -307,6 +307,40 @@ public class SpecParserTests
             for (int k = 0; k < 3; k++) chars[random.Next(chars.Length)] = noise[random.Next(noise.Length)];
             var parsed = Parse(new string(chars));
             Assert.True(parsed.Spec is not null || parsed.Diagnostics.Count > 0);
+            Assert.DoesNotContain(parsed.Diagnostics, d => d.Descriptor.Id == "RNA9001");
+        }
+    }
+
+    [Theory]
+    [InlineData("splicebert.model.json")]
+    [InlineData("ernierna.model.json")]
+    [InlineData("rnaernie.model.json")]
+    [InlineData("ncrnabert.model.json")]
+    public void EveryValueReplacedByAHostileTokenGivesDiagnosticsNotInternalErrors(string fileName)
+    {
+        var text = Definition(fileName);
+        var root = RnaLm.Generator.Json.JsonReader.Parse(text).Root!;
+        var spans = new System.Collections.Generic.List<TextSpan>();
+        void Collect(RnaLm.Generator.Json.JsonNode node)
+        {
+            if (node != root) spans.Add(node.Span);
+            if (node is RnaLm.Generator.Json.JsonObject o) foreach (var p in o.Properties) Collect(p.Value);
+            if (node is RnaLm.Generator.Json.JsonArray a) foreach (var i in a.Items) Collect(i);
+        }
+        Collect(root);
+        string[] hostile = { "null", "true", "0", "-1", "2147483648", "1.5", "1e300", "\"\"", "\"x\"", "[]", "[1]", "{}", "{\"x\": 1}" };
+        foreach (var span in spans)
+        {
+            foreach (var token in hostile)
+            {
+                var mutated = text.Substring(0, span.Start) + token + text.Substring(span.End);
+                var parsed = Parse(mutated);
+                Assert.DoesNotContain(parsed.Diagnostics, d => d.Descriptor.Id == "RNA9001");
+                if (parsed.Spec is null)
+                {
+                    Assert.Contains(parsed.Diagnostics, d => d.Descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+                }
+            }
         }
     }
 

@@ -44,6 +44,7 @@ internal sealed partial class SpecParser
         {
             spec = parser.ParseSpec();
             if (parser._hasErrors) spec = null;
+            else if (spec is null) throw new InvalidOperationException("the spec could not be built, but no error was reported");
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
