@@ -17,7 +17,7 @@ namespace RnaLm.Tests.Parity;
 /// </summary>
 public sealed class ParityTests
 {
-    private const double HiddenAtol = 1e-5, HiddenRtol = 1e-5, LogitsAtol = 1e-4, LogitsRtol = 1e-5;
+    private const double HiddenAtol = 1e-5, HiddenRtol = 1e-5, LogitsAtol = 1e-4, LogitsRtol = 1e-5, ContactAtol = 1e-4;
 
     public static IEnumerable<object[]> Variants() => ParityVariants.Supported.Select(v => new object[] { v });
 
@@ -59,6 +59,11 @@ public sealed class ParityTests
             if (backbone.AttentionBiases is { } biases)
             {
                 for (int i = 0; i < biases.Count; i++) Check($"{@case.Name}.attention_biases.{i}", biases[i], LogitsAtol, LogitsRtol);
+            }
+            if (checkpoint.Model is IRnaStructureModel structure && expected.Contains($"{@case.Name}.contact_map"))
+            {
+                using var predicted = structure.Predict(@case.InputIdsTensor(), @case.AttentionMaskTensor());
+                Check($"{@case.Name}.contact_map", predicted.ContactMap, ContactAtol, 0);
             }
             if (expected.Contains($"{@case.Name}.pooler_output"))
             {
@@ -105,5 +110,5 @@ public sealed class ParityTests
 /// <summary>The fixture directories whose families are declared in Definitions/.</summary>
 public static class ParityVariants
 {
-    public static readonly string[] Supported = { "ernierna", "ernierna-legacy", "ncrnabert", "ncrnabert-3mer", "rnaernie", "splicebert", "splicebert.510" };
+    public static readonly string[] Supported = { "ernierna", "ernierna-legacy", "ernierna-ss", "ncrnabert", "ncrnabert-3mer", "rnaernie", "splicebert", "splicebert.510" };
 }

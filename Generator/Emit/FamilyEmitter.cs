@@ -49,7 +49,7 @@ internal static class FamilyEmitter
             w.Line($"public static readonly int? {v.MemberName}MaxTokens = {(maxLength is int m ? Code.Int(m) : "null")};");
             w.Line();
             w.Line($"/// <summary>Default configuration of {Code.Xml(v.Name)}.</summary>");
-            var overrides = Overrides(b, v);
+            var overrides = Overrides(t, b, v);
             if (overrides.Count == 0)
             {
                 w.Line($"public static {t}Config {v.MemberName} => new();");
@@ -113,8 +113,19 @@ internal static class FamilyEmitter
         w.Line();
         w.Line($"public global::RnaLm.Models.IModelConfig ReadConfig(string json, string sourceName) => {t}Config.FromJson(json, sourceName);");
         w.Line();
-        w.Line("public global::RnaLm.Models.IRnaMaskedLM CreatePreTrainingModel(global::RnaLm.Models.IModelConfig config) =>");
-        w.Line($"    new {t}ForMaskedLM(Cast(config), addPoolingLayer: {Code.Bool(spec.Pooler.InCheckpoint)});");
+        if (spec.SecondaryStructure is not null)
+        {
+            w.Line("/// <summary>The secondary-structure model when the config's <c>architectures</c> names it, else the masked LM.</summary>");
+            w.Line("public global::RnaLm.Models.IRnaMaskedLM CreatePreTrainingModel(global::RnaLm.Models.IModelConfig config) =>");
+            w.Line($"    global::RnaLm.Models.ConfigArchitectures.Contains(Cast(config).ExtensionData, {t}ForSecondaryStructurePrediction.ArchitectureName)");
+            w.Line($"        ? new {t}ForSecondaryStructurePrediction(Cast(config))");
+            w.Line($"        : new {t}ForMaskedLM(Cast(config), addPoolingLayer: {Code.Bool(spec.Pooler.InCheckpoint)});");
+        }
+        else
+        {
+            w.Line("public global::RnaLm.Models.IRnaMaskedLM CreatePreTrainingModel(global::RnaLm.Models.IModelConfig config) =>");
+            w.Line($"    new {t}ForMaskedLM(Cast(config), addPoolingLayer: {Code.Bool(spec.Pooler.InCheckpoint)});");
+        }
         w.Line();
         w.Line("public global::RnaLm.Models.IRnaPredictionModel CreatePredictionModel(global::RnaLm.Models.IModelConfig config, global::RnaLm.Models.PredictionTask task, int numLabels) => task switch");
         w.Line("{");
@@ -133,7 +144,7 @@ internal static class FamilyEmitter
     }
 
     /// <summary>Config initialisers that differ between the base variant and <paramref name="v"/>.</summary>
-    private static List<string> Overrides(VariantSpec b, VariantSpec v)
+    private static List<string> Overrides(string t, VariantSpec b, VariantSpec v)
     {
         var list = new List<string>();
         void Int(string name, int? a, int? c)
@@ -149,6 +160,8 @@ internal static class FamilyEmitter
         if (b.HiddenAct != v.HiddenAct) list.Add($"HiddenAct = {Code.String(v.HiddenAct)}");
         if (!b.LayerNormEps.Equals(v.LayerNormEps)) list.Add($"LayerNormEps = {Code.Double(v.LayerNormEps)}");
         if (!b.PairwiseAlpha.Equals(v.PairwiseAlpha)) list.Add($"PairwiseAlpha = {Code.Double(v.PairwiseAlpha)}");
+        if (b.OutputAttentionBiases != v.OutputAttentionBiases) list.Add($"OutputAttentionBiases = {Code.Bool(v.OutputAttentionBiases)}");
+        if (v.Architecture == "secondary_structure") list.Add($"ExtensionData = global::RnaLm.Models.ConfigArchitectures.Of({t}ForSecondaryStructurePrediction.ArchitectureName)");
         if (b.Tokenizer.Nmers != v.Tokenizer.Nmers) list.Add($"Nmers = {(v.Tokenizer.Nmers > 1 ? Code.Int(v.Tokenizer.Nmers) : "null")}");
         return list;
     }

@@ -10,6 +10,7 @@ internal static class ModelsEmitter
         var w = new SourceWriter();
         Code.Header(w, spec.Namespace);
         MaskedLM(w, spec);
+        if (spec.SecondaryStructure is { } ss) SecondaryStructure(w, spec, ss);
         Prediction(w, spec, "Sequence", "SequencePredictionHead", "sequence_head", pooler: true,
             "[B, labels] from the pooler output");
         Prediction(w, spec, "Token", "TokenPredictionHead", "token_head", pooler: false,
@@ -58,6 +59,68 @@ internal static class ModelsEmitter
         w.Line($"var backbone = {prefix}.Forward(inputIds, attentionMask, request);");
         w.Line("var logits = lm_head.call(backbone.LastHiddenState); // [B, L, V]");
         w.Line("return new global::RnaLm.Models.MaskedLMOutput(logits, backbone).MoveToOuterDisposeScope();");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static void SecondaryStructure(SourceWriter w, ModelSpec spec, SecondaryStructureSpec ss)
+    {
+        string t = spec.TypeName;
+        string prefix = spec.Checkpoint.Prefix;
+        var v = spec.Variants[0].Tokenizer.Vocabulary;
+        int Id(string token)
+        {
+            for (int i = 0; i < v.Count; i++) if (v[i] == token) return i;
+            return -1;
+        }
+        w.Line("/// <summary>");
+        w.Line($"/// {Code.Xml(spec.Name)} with its MLM head and secondary-structure head (keys <c>{prefix}.*</c>, <c>lm_head.*</c>, <c>ss_head.*</c>).");
+        w.Line($"/// The SS head reads attention head {Code.Int(ss.AttentionHead)} of the last layer's carried logits.");
+        w.Line("/// </summary>");
+        w.Line(Code.GeneratedCodeAttribute);
+        w.Open($"public sealed partial class {t}ForSecondaryStructurePrediction : nn.Module, global::RnaLm.Models.IRnaStructureModel");
+        w.Line("/// <summary>The class name checkpoints of this model carry in <c>architectures</c>.</summary>");
+        w.Line($"public const string ArchitectureName = \"{t}ForSecondaryStructurePrediction\";");
+        w.Line();
+        w.Line($"private readonly {t}Model {prefix};");
+        w.Line("private readonly global::RnaLm.Heads.MaskedLMHead lm_head;");
+        w.Line("private readonly global::RnaLm.Heads.SecondaryStructureHead ss_head;");
+        w.Line();
+        w.Open($"public {t}ForSecondaryStructurePrediction({t}Config config) : base(ArchitectureName)");
+        w.Open($"if (config.NumAttentionHeads <= {Code.Int(ss.AttentionHead)})");
+        w.Line($"throw new ArgumentException($\"The secondary-structure head reads attention head {Code.Int(ss.AttentionHead)}, but the config has {{config.NumAttentionHeads}} heads.\", nameof(config));");
+        w.Close();
+        w.Line($"{prefix} = new {t}Model(config, addPoolingLayer: {Code.Bool(spec.Pooler.InCheckpoint)});");
+        w.Line($"var tied = config.TieWordEmbeddings ? {prefix}.WordEmbeddingWeight : null;");
+        w.Line("lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied);");
+        w.Line($"ss_head = new global::RnaLm.Heads.SecondaryStructureHead(attentionHead: {Code.Int(ss.AttentionHead)}, channels: {Code.Int(ss.Channels)}, numBlocks: {Code.Int(ss.Blocks)}, kernelSize: {Code.Int(ss.KernelSize)},");
+        w.Line($"    config.BosTokenId, config.EosTokenId, bases: (A: {Id("A")}, C: {Id("C")}, G: {Id("G")}, U: {Id("U")}));");
+        w.Line("RegisterComponents();");
+        w.Close();
+        w.Line();
+        w.Line($"public {t}Model Model => {prefix};");
+        w.Line();
+        w.Line("global::RnaLm.Models.IRnaBackbone global::RnaLm.Models.IRnaMaskedLM.Backbone => " + prefix + ";");
+        w.Line();
+        w.Line("nn.Module global::RnaLm.Models.IRnaMaskedLM.Module => this;");
+        w.Line();
+        w.Line("/// <summary>Backbone and MLM head only (the SS head is not run).</summary>");
+        w.Open("public global::RnaLm.Models.MaskedLMOutput Forward(Tensor inputIds, Tensor? attentionMask = null, global::RnaLm.Models.OutputRequest request = global::RnaLm.Models.OutputRequest.None)");
+        w.Line("using var scope = NewDisposeScope();");
+        w.Line($"var backbone = {prefix}.Forward(inputIds, attentionMask, request);");
+        w.Line("var logits = lm_head.call(backbone.LastHiddenState); // [B, L, V]");
+        w.Line("return new global::RnaLm.Models.MaskedLMOutput(logits, backbone).MoveToOuterDisposeScope();");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Pairing probabilities [B, L', L', 1] from the SS head, plus MLM logits.</summary>");
+        w.Open("public global::RnaLm.Models.StructureOutput Predict(Tensor inputIds, Tensor? attentionMask = null, global::RnaLm.Models.OutputRequest request = global::RnaLm.Models.OutputRequest.None)");
+        w.Line("using var scope = NewDisposeScope();");
+        w.Line($"var mask = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, {prefix}.Config.PadTokenId);");
+        w.Line($"var backbone = {prefix}.Forward(inputIds, mask, request | global::RnaLm.Models.OutputRequest.AttentionBiases);");
+        w.Line("var logits = lm_head.call(backbone.LastHiddenState); // [B, L, V]");
+        w.Line("var contacts = ss_head.call(backbone.AttentionBiases![^1], inputIds, mask); // [B, L', L', 1]");
+        w.Line("return new global::RnaLm.Models.StructureOutput(contacts, logits, backbone).MoveToOuterDisposeScope();");
         w.Close();
         w.Close();
         w.Line();

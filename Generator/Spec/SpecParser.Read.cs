@@ -80,6 +80,8 @@ internal sealed partial class SpecParser
         ReadFeedForward(root, config);
         ReadPooler(root);
         ReadMlmHead(root, config);
+        ReadHeads(root);
+        ReadOutputs(root, config);
         ReadTokenizer(root, config);
         ReadCheckpoint(root);
         _cancellationToken.ThrowIfCancellationRequested();
@@ -353,6 +355,56 @@ internal sealed partial class SpecParser
         _mlmBias = OptionalBool(head, path, "bias", true)?.Value ?? true;
     }
 
+    private SecondaryStructureSpec? _secondaryStructure;
+    private TextSpan? _secondaryStructureName;
+
+    /// <summary>"heads": extra heads the family's code includes (the generic task heads always exist).</summary>
+    private void ReadHeads(JsonObject root)
+    {
+        var heads = Section(root, "", "heads", required: false);
+        if (heads is null) return;
+        var ssProperty = Optional(heads, "secondary_structure");
+        if (ssProperty is null) return;
+        const string path = "heads.secondary_structure";
+        if (ssProperty.Value is not JsonObject ss)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, ssProperty.ValueSpan, path, "an object", ssProperty.Value.Describe());
+            return;
+        }
+        CheckFields(ss, path, path);
+        int Read(string name, int fallback, int min)
+        {
+            var property = Optional(ss, name);
+            if (property is null) return fallback;
+            return ReadInt(property.Value, path + "." + name, min, false)?.Value ?? fallback;
+        }
+        int head = Read("attention_head", 5, 0);
+        int channels = Read("channels", 64, 2);
+        int blocks = Read("blocks", 8, 1);
+        int kernel = Read("kernel_size", 7, 1);
+        if (kernel % 2 == 0 && Optional(ss, "kernel_size") is { } k)
+        {
+            Report(DiagnosticDescriptors.ValueOutOfRange, k.ValueSpan, path + ".kernel_size", "odd (so the map keeps its size)", Str(kernel));
+        }
+        if (_pairPrior is null)
+        {
+            Report(DiagnosticDescriptors.FieldNotAllowedHere, ssProperty.NameSpan, path, "the family has an attention.pair_prior (the head reads its carried logits)");
+        }
+        _secondaryStructure = new SecondaryStructureSpec(head, channels, blocks, kernel);
+        _secondaryStructureName = ssProperty.NameSpan;
+    }
+
+    /// <summary>"output_attention_biases" and "architecture": configuration defaults a variant may change.</summary>
+    private void ReadOutputs(JsonObject root, SpecConfig config)
+    {
+        config.OutputAttentionBiases = Val<bool>.Default(false);
+        config.Architecture = Val<string>.Default("masked_lm");
+        foreach (var name in new[] { "output_attention_biases", "architecture" })
+        {
+            if (Optional(root, name) is { } property) ApplyConfigValue(config, name, property.Value, name, false);
+        }
+    }
+
     private void ReadTokenizer(JsonObject root, SpecConfig config)
     {
         const string path = "tokenizer";
@@ -405,6 +457,20 @@ internal sealed partial class SpecParser
             case "tokenizer.upper_case": config.UpperCase = ReadBool(node, displayPath, overridden); break;
             case "tokenizer.t_to_u": config.TToU = ReadBool(node, displayPath, overridden); break;
             case "tokenizer.model_max_length": config.ModelMaxLength = ReadMaxLength(node, displayPath, overridden); break;
+            case "output_attention_biases":
+                config.OutputAttentionBiases = ReadBool(node, displayPath, overridden);
+                if (config.OutputAttentionBiases is { Value: true } && _pairPrior is null)
+                {
+                    Report(DiagnosticDescriptors.FieldNotAllowedHere, node.Span, displayPath, "the family has an attention.pair_prior");
+                }
+                break;
+            case "architecture":
+                config.Architecture = ReadEnum(node, displayPath, SpecSchema.Architectures, overridden);
+                if (config.Architecture is { Value: "secondary_structure" } && _secondaryStructure is null)
+                {
+                    Report(DiagnosticDescriptors.FieldNotAllowedHere, node.Span, displayPath + " = \"secondary_structure\"", "the family declares heads.secondary_structure");
+                }
+                break;
             default: throw new System.InvalidOperationException("not a configuration path: " + schemaPath);
         }
     }

@@ -281,6 +281,9 @@ internal sealed partial class SpecParser
             new MlmHeadSpec(c.MlmTransformActivation!.Value.Value, c.MlmLayerNormEps!.Value.Value, _mlmTied, _mlmBias),
             tokenizer,
             _checkpoint!,
-            variants.ToEquatableArray());
+            variants.ToEquatableArray())
+        {
+            SecondaryStructure = _secondaryStructure,
+        };
     }
 }

@@ -157,6 +157,10 @@ internal sealed partial class SpecParser
             mlmAct.Value,
             mlmEps.Value,
             tokenizer,
-            c.PairAlpha?.Value ?? 0);
+            c.PairAlpha?.Value ?? 0)
+        {
+            OutputAttentionBiases = c.OutputAttentionBiases?.Value ?? false,
+            Architecture = c.Architecture?.Value is "secondary_structure" ? "secondary_structure" : null,
+        };
     }
 }

@@ -18,7 +18,10 @@ internal static class SpecSchema
         {
             [""] = ImmutableArray.Create(
                 "spec_version", "name", "type_name", "namespace", "description", "dims", "norm", "embeddings",
-                "attention", "feed_forward", "pooler", "mlm_head", "tokenizer", "checkpoint", "variants"),
+                "attention", "feed_forward", "pooler", "mlm_head", "heads", "tokenizer", "checkpoint",
+                "output_attention_biases", "architecture", "variants"),
+            ["heads"] = ImmutableArray.Create("secondary_structure"),
+            ["heads.secondary_structure"] = ImmutableArray.Create("attention_head", "channels", "blocks", "kernel_size"),
             ["dims"] = ImmutableArray.Create("hidden", "layers", "heads", "intermediate", "vocab_size"),
             ["norm"] = ImmutableArray.Create("placement", "eps", "final"),
             ["embeddings"] = ImmutableArray.Create("position", "token_type", "layer_norm", "zero_pad"),
@@ -47,7 +50,11 @@ internal static class SpecSchema
         "mlm_head.transform_activation", "mlm_head.layer_norm_eps",
         "attention.pair_prior.alpha",
         "tokenizer.alphabet", "tokenizer.nmers", "tokenizer.add_bos", "tokenizer.add_eos",
-        "tokenizer.upper_case", "tokenizer.t_to_u", "tokenizer.model_max_length");
+        "tokenizer.upper_case", "tokenizer.t_to_u", "tokenizer.model_max_length",
+        "output_attention_biases", "architecture");
+
+    /// <summary>Values of "architecture": the model class a variant's checkpoints hold.</summary>
+    public static readonly ImmutableArray<string> Architectures = ImmutableArray.Create("masked_lm", "secondary_structure");
 
     /// <summary>Activation names accepted for feed_forward, pooler, pair_prior and the MLM transform.</summary>
     public static readonly ImmutableArray<string> Activations = ImmutableArray.Create("gelu", "relu", "silu", "tanh", "gelu_new");

@@ -83,6 +83,8 @@ internal sealed class SpecConfig
     public Val<bool>? UpperCase;
     public Val<bool>? TToU;
     public Val<MaxLengthSpec>? ModelMaxLength;
+    public Val<bool>? OutputAttentionBiases;
+    public Val<string>? Architecture;
 
     public SpecConfig Clone() => (SpecConfig)MemberwiseClone();
 }

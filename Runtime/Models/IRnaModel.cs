@@ -53,6 +53,9 @@ public interface IModelConfig
 
     int PadTokenId { get; }
 
+    /// <summary>Parameters of the backbone including a pooler, as on the model cards (stored rotary frequencies excluded).</summary>
+    long CountBackboneParameters();
+
     /// <summary>Writes the config as MultiMolecule/HF <c>config.json</c> text (unknown fields read earlier are kept).</summary>
     string ToJson();
 }
