@@ -224,8 +224,79 @@ internal static class ConfigEmitter
         total += " + (h * h + h)";
         w.Line($"return {total};");
         w.Close();
+        w.Line();
+
+        ForwardFlops(w, spec);
+        VariantFacts(w, spec);
         w.Close();
         return w.ToString();
+    }
+
+    /// <summary>
+    /// <c>ForwardFlops(int length)</c> from the config's own sizes, specialised to the spec (a pair-prior term only
+    /// when the spec has a pair prior); the same count as <see cref="Facts.ForwardFlops"/>.
+    /// </summary>
+    private static void ForwardFlops(SourceWriter w, ModelSpec spec)
+    {
+        bool prior = spec.Attention.PairPrior is not null;
+        w.Line("/// <summary>");
+        w.Line("/// Floating-point operations of one forward pass of the pretraining model (backbone, pooler and MLM head) over one");
+        w.Line("/// sequence of <paramref name=\"length\"/> tokens (special tokens included, batch 1, no padding), counting two FLOPs per");
+        w.Line("/// multiply-add of every matrix product. With L = length, H = hidden_size, I = intermediate_size, V = vocab_size,");
+        w.Line("/// N = num_hidden_layers" + (prior ? " and h = num_attention_heads" : "") + ":");
+        w.Line("/// <code>");
+        w.Line("/// FLOPs(L) = 2·N·(4·L·H² + 2·L·H·I)  Q, K, V and output projections; feed-forward");
+        w.Line("///          + 2·N·(2·L²·H)            QKᵀ and PV over all heads");
+        if (prior) w.Line("///          + 2·L²·(h/2)·(1 + h)      pair-prior MLP 1 → h/2 → h on every token pair, once");
+        w.Line("///          + 2·H²                    pooler on the first token");
+        w.Line("///          + 2·(L·H² + L·H·V)        MLM head transform and decoder");
+        w.Line("/// </code>");
+        w.Line("/// Not counted: embedding lookups (no multiplications), bias additions, residual additions, score scaling, softmax,");
+        w.Line("/// LayerNorm, activations, dropout" + (spec.Embeddings.Position.Kind == PositionKind.Rotary ? ", the rotary rotation" : "")
+            + (spec.Embeddings.Position.Kind == PositionKind.Sinusoidal ? ", the sinusoid table" : "")
+            + (spec.SecondaryStructure is not null ? ", task heads (the secondary-structure head)" : ", task heads") + ". See docs/model-facts.md.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"length\">Tokens in the sequence, special tokens included (at least 1).</param>");
+        w.Line("/// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"length\"/> is less than 1.</exception>");
+        w.Line("/// <exception cref=\"OverflowException\">The count does not fit in 64 bits.</exception>");
+        w.Open("public long ForwardFlops(int length)");
+        w.Line("if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, \"A forward pass needs at least one token.\");");
+        w.Open("checked");
+        w.Line("long l = length, h = HiddenSize, i = IntermediateSize, v = VocabSize, n = NumHiddenLayers;");
+        w.Line("long layers = n * (4 * l * h * h + 2 * l * h * i + 2 * l * l * h); // multiply-adds");
+        if (prior)
+        {
+            w.Line("long half = NumAttentionHeads / 2;");
+            w.Line("long pairPrior = l * l * (half + half * NumAttentionHeads);");
+        }
+        w.Line("long pooler = h * h;");
+        w.Line("long mlmHead = l * h * h + l * h * v;");
+        w.Line($"return 2 * (layers{(prior ? " + pairPrior" : "")} + pooler + mlmHead);");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>Per variant: the parameter count and the FLOPs polynomial as compile-time constants.</summary>
+    private static void VariantFacts(SourceWriter w, ModelSpec spec)
+    {
+        foreach (var v in spec.Variants)
+        {
+            var flops = Facts.ForwardFlops(spec, v);
+            w.Line($"/// <summary>Parameters of the {Code.Xml(v.Name)} backbone including a pooler (as on the model card), known at compile time.</summary>");
+            w.Line($"public const long {v.MemberName}Parameters = {Code.Int(Facts.BackboneParameters(spec, v))};");
+            w.Line();
+            w.Line($"/// <summary><see cref=\"ForwardFlops(int)\"/> of the {Code.Xml(v.Name)} default config, from compile-time constants:");
+            w.Line($"/// {Code.Int(flops.PerSequence)} + {Code.Int(flops.PerToken)}·L + {Code.Int(flops.PerTokenPair)}·L².</summary>");
+            w.Line("/// <param name=\"length\">Tokens in the sequence, special tokens included (at least 1).</param>");
+            w.Line($"public static long {v.MemberName}ForwardFlops(int length) => Polynomial(length, {Code.Int(flops.PerSequence)}L, {Code.Int(flops.PerToken)}L, {Code.Int(flops.PerTokenPair)}L);");
+            w.Line();
+        }
+        w.Open("private static long Polynomial(int length, long perSequence, long perToken, long perTokenPair)");
+        w.Line("if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, \"A forward pass needs at least one token.\");");
+        w.Line("long l = length;");
+        w.Line("return checked(perSequence + perToken * l + perTokenPair * l * l);");
+        w.Close();
     }
 
     private static void Property(SourceWriter w, string type, string name, string value, string doc)

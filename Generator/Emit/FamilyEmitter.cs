@@ -37,12 +37,14 @@ internal static class FamilyEmitter
         }
         foreach (var v in spec.Variants)
         {
-            long parameters = Facts.BackboneParameters(spec, v);
             w.Line($"/// <summary>Name of the variant {Code.Xml(v.Name)}.</summary>");
             w.Line($"public const string {v.MemberName}Name = {Code.String(v.Name)};");
             w.Line();
             w.Line($"/// <summary>Parameters of the {Code.Xml(v.Name)} backbone including a pooler (as on the model card).</summary>");
-            w.Line($"public const long {v.MemberName}Parameters = {Code.Int(parameters)};");
+            w.Line($"public const long {v.MemberName}Parameters = {t}Config.{v.MemberName}Parameters;");
+            w.Line();
+            w.Line($"/// <summary>FLOPs of one forward pass of {Code.Xml(v.Name)} at <paramref name=\"length\"/> tokens (see <see cref=\"{t}Config.ForwardFlops(int)\"/>).</summary>");
+            w.Line($"public static long {v.MemberName}ForwardFlops(int length) => {t}Config.{v.MemberName}ForwardFlops(length);");
             w.Line();
             int? maxLength = v.Tokenizer.ModelMaxLength.Resolve(v.MaxPositions);
             w.Line($"/// <summary>Maximum tokens per sequence of {Code.Xml(v.Name)}, special tokens included{(maxLength is null ? " (null: unbounded)" : "")}.</summary>");
@@ -99,6 +101,13 @@ internal static class FamilyEmitter
         w.Line($"public string Name => {t}Config.ModelTypeName;");
         w.Line();
         w.Line($"public string Description => {Code.String(spec.Description)};");
+        w.Line();
+        w.Line("/// <summary>This family's rows of the model-card table (<c>ModelCatalog.ModelCardTable</c>), one per variant in spec order.</summary>");
+        w.Line("public const string ModelCardRows =");
+        for (int k = 0; k < spec.Variants.Count; k++)
+        {
+            w.Line("    " + Code.String(Facts.ModelCardRow(spec, spec.Variants[k])) + (k == spec.Variants.Count - 1 ? ";" : " +"));
+        }
         w.Line();
         w.Line("public IReadOnlyList<global::RnaLm.Models.IModelVariant> Variants { get; }");
         w.Line();

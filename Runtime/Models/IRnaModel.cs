@@ -56,6 +56,12 @@ public interface IModelConfig
     /// <summary>Parameters of the backbone including a pooler, as on the model cards (stored rotary frequencies excluded).</summary>
     long CountBackboneParameters();
 
+    /// <summary>
+    /// FLOPs of one forward pass of the pretraining model (backbone, pooler, MLM head) over one sequence of
+    /// <paramref name="length"/> tokens, two per multiply-add of every matrix product (docs/model-facts.md).
+    /// </summary>
+    long ForwardFlops(int length);
+
     /// <summary>Writes the config as MultiMolecule/HF <c>config.json</c> text (unknown fields read earlier are kept).</summary>
     string ToJson();
 }

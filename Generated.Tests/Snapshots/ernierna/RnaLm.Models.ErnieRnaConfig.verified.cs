@@ -226,4 +226,60 @@ public sealed partial record ErnieRnaConfig : global::RnaLm.Models.IModelConfig
         long half = NumAttentionHeads / 2;
         return embeddings + NumHiddenLayers * (attention + feedForward + layerNorms) + (half + half) + (half * NumAttentionHeads + NumAttentionHeads) + (h * h + h);
     }
+
+    /// <summary>
+    /// Floating-point operations of one forward pass of the pretraining model (backbone, pooler and MLM head) over one
+    /// sequence of <paramref name="length"/> tokens (special tokens included, batch 1, no padding), counting two FLOPs per
+    /// multiply-add of every matrix product. With L = length, H = hidden_size, I = intermediate_size, V = vocab_size,
+    /// N = num_hidden_layers and h = num_attention_heads:
+    /// <code>
+    /// FLOPs(L) = 2·N·(4·L·H² + 2·L·H·I)  Q, K, V and output projections; feed-forward
+    ///          + 2·N·(2·L²·H)            QKᵀ and PV over all heads
+    ///          + 2·L²·(h/2)·(1 + h)      pair-prior MLP 1 → h/2 → h on every token pair, once
+    ///          + 2·H²                    pooler on the first token
+    ///          + 2·(L·H² + L·H·V)        MLM head transform and decoder
+    /// </code>
+    /// Not counted: embedding lookups (no multiplications), bias additions, residual additions, score scaling, softmax,
+    /// LayerNorm, activations, dropout, the sinusoid table, task heads (the secondary-structure head). See docs/model-facts.md.
+    /// </summary>
+    /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is less than 1.</exception>
+    /// <exception cref="OverflowException">The count does not fit in 64 bits.</exception>
+    public long ForwardFlops(int length)
+    {
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "A forward pass needs at least one token.");
+        checked
+        {
+            long l = length, h = HiddenSize, i = IntermediateSize, v = VocabSize, n = NumHiddenLayers;
+            long layers = n * (4 * l * h * h + 2 * l * h * i + 2 * l * l * h); // multiply-adds
+            long half = NumAttentionHeads / 2;
+            long pairPrior = l * l * (half + half * NumAttentionHeads);
+            long pooler = h * h;
+            long mlmHead = l * h * h + l * h * v;
+            return 2 * (layers + pairPrior + pooler + mlmHead);
+        }
+    }
+
+    /// <summary>Parameters of the ernierna backbone including a pooler (as on the model card), known at compile time.</summary>
+    public const long ErnieRnaParameters = 85669728;
+
+    /// <summary><see cref="ForwardFlops(int)"/> of the ernierna default config, from compile-time constants:
+    /// 1179648 + 171091968·L + 37020·L².</summary>
+    /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
+    public static long ErnieRnaForwardFlops(int length) => Polynomial(length, 1179648L, 171091968L, 37020L);
+
+    /// <summary>Parameters of the ernierna-ss backbone including a pooler (as on the model card), known at compile time.</summary>
+    public const long ErnieRnaSsParameters = 85669728;
+
+    /// <summary><see cref="ForwardFlops(int)"/> of the ernierna-ss default config, from compile-time constants:
+    /// 1179648 + 171091968·L + 37020·L².</summary>
+    /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
+    public static long ErnieRnaSsForwardFlops(int length) => Polynomial(length, 1179648L, 171091968L, 37020L);
+
+    private static long Polynomial(int length, long perSequence, long perToken, long perTokenPair)
+    {
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "A forward pass needs at least one token.");
+        long l = length;
+        return checked(perSequence + perToken * l + perTokenPair * l * l);
+    }
 }

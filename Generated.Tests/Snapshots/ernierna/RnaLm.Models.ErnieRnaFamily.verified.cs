@@ -21,7 +21,10 @@ public static partial class ErnieRnaVariants
     public const string ErnieRnaName = "ernierna";
 
     /// <summary>Parameters of the ernierna backbone including a pooler (as on the model card).</summary>
-    public const long ErnieRnaParameters = 85669728;
+    public const long ErnieRnaParameters = ErnieRnaConfig.ErnieRnaParameters;
+
+    /// <summary>FLOPs of one forward pass of ernierna at <paramref name="length"/> tokens (see <see cref="ErnieRnaConfig.ForwardFlops(int)"/>).</summary>
+    public static long ErnieRnaForwardFlops(int length) => ErnieRnaConfig.ErnieRnaForwardFlops(length);
 
     /// <summary>Maximum tokens per sequence of ernierna, special tokens included (null: unbounded).</summary>
     public static readonly int? ErnieRnaMaxTokens = null;
@@ -46,7 +49,10 @@ public static partial class ErnieRnaVariants
     public const string ErnieRnaSsName = "ernierna-ss";
 
     /// <summary>Parameters of the ernierna-ss backbone including a pooler (as on the model card).</summary>
-    public const long ErnieRnaSsParameters = 85669728;
+    public const long ErnieRnaSsParameters = ErnieRnaConfig.ErnieRnaSsParameters;
+
+    /// <summary>FLOPs of one forward pass of ernierna-ss at <paramref name="length"/> tokens (see <see cref="ErnieRnaConfig.ForwardFlops(int)"/>).</summary>
+    public static long ErnieRnaSsForwardFlops(int length) => ErnieRnaConfig.ErnieRnaSsForwardFlops(length);
 
     /// <summary>Maximum tokens per sequence of ernierna-ss, special tokens included (null: unbounded).</summary>
     public static readonly int? ErnieRnaSsMaxTokens = null;
@@ -92,6 +98,11 @@ public sealed partial class ErnieRnaFamily : global::RnaLm.Models.IModelFamily
     public string Name => ErnieRnaConfig.ModelTypeName;
 
     public string Description => "ERNIE-RNA: a BERT whose attention starts from a base-pairing prior, pretrained on 20M ncRNA sequences (Yin et al., 2024).";
+
+    /// <summary>This family's rows of the model-card table (<c>ModelCatalog.ModelCardTable</c>), one per variant in spec order.</summary>
+    public const string ModelCardRows =
+        "| `ernierna` | ernierna | 12 | 768 | 12 | 3,072 | 28 | 85,669,728 | unbounded |\n" +
+        "| `ernierna-ss` | ernierna | 12 | 768 | 12 | 3,072 | 28 | 85,669,728 | unbounded |\n";
 
     public IReadOnlyList<global::RnaLm.Models.IModelVariant> Variants { get; }
 

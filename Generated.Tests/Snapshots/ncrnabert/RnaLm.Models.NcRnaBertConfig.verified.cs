@@ -213,4 +213,57 @@ public sealed partial record NcRnaBertConfig : global::RnaLm.Models.IModelConfig
         long layerNorms = 2 * (2 * h);
         return embeddings + NumHiddenLayers * (attention + feedForward + layerNorms) + 2 * h + (h * h + h);
     }
+
+    /// <summary>
+    /// Floating-point operations of one forward pass of the pretraining model (backbone, pooler and MLM head) over one
+    /// sequence of <paramref name="length"/> tokens (special tokens included, batch 1, no padding), counting two FLOPs per
+    /// multiply-add of every matrix product. With L = length, H = hidden_size, I = intermediate_size, V = vocab_size,
+    /// N = num_hidden_layers:
+    /// <code>
+    /// FLOPs(L) = 2·N·(4·L·H² + 2·L·H·I)  Q, K, V and output projections; feed-forward
+    ///          + 2·N·(2·L²·H)            QKᵀ and PV over all heads
+    ///          + 2·H²                    pooler on the first token
+    ///          + 2·(L·H² + L·H·V)        MLM head transform and decoder
+    /// </code>
+    /// Not counted: embedding lookups (no multiplications), bias additions, residual additions, score scaling, softmax,
+    /// LayerNorm, activations, dropout, the rotary rotation, task heads. See docs/model-facts.md.
+    /// </summary>
+    /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is less than 1.</exception>
+    /// <exception cref="OverflowException">The count does not fit in 64 bits.</exception>
+    public long ForwardFlops(int length)
+    {
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "A forward pass needs at least one token.");
+        checked
+        {
+            long l = length, h = HiddenSize, i = IntermediateSize, v = VocabSize, n = NumHiddenLayers;
+            long layers = n * (4 * l * h * h + 2 * l * h * i + 2 * l * l * h); // multiply-adds
+            long pooler = h * h;
+            long mlmHead = l * h * h + l * h * v;
+            return 2 * (layers + pooler + mlmHead);
+        }
+    }
+
+    /// <summary>Parameters of the ncrnabert backbone including a pooler (as on the model card), known at compile time.</summary>
+    public const long NcRnaBertParameters = 303313920;
+
+    /// <summary><see cref="ForwardFlops(int)"/> of the ncrnabert default config, from compile-time constants:
+    /// 2097152 + 606130176·L + 98304·L².</summary>
+    /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
+    public static long NcRnaBertForwardFlops(int length) => Polynomial(length, 2097152L, 606130176L, 98304L);
+
+    /// <summary>Parameters of the ncrnabert-3mer backbone including a pooler (as on the model card), known at compile time.</summary>
+    public const long NcRnaBert3MerParameters = 303421440;
+
+    /// <summary><see cref="ForwardFlops(int)"/> of the ncrnabert-3mer default config, from compile-time constants:
+    /// 2097152 + 606345216·L + 98304·L².</summary>
+    /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
+    public static long NcRnaBert3MerForwardFlops(int length) => Polynomial(length, 2097152L, 606345216L, 98304L);
+
+    private static long Polynomial(int length, long perSequence, long perToken, long perTokenPair)
+    {
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "A forward pass needs at least one token.");
+        long l = length;
+        return checked(perSequence + perToken * l + perTokenPair * l * l);
+    }
 }

@@ -24,7 +24,10 @@ public static partial class NcRnaBertVariants
     public const string NcRnaBertName = "ncrnabert";
 
     /// <summary>Parameters of the ncrnabert backbone including a pooler (as on the model card).</summary>
-    public const long NcRnaBertParameters = 303313920;
+    public const long NcRnaBertParameters = NcRnaBertConfig.NcRnaBertParameters;
+
+    /// <summary>FLOPs of one forward pass of ncrnabert at <paramref name="length"/> tokens (see <see cref="NcRnaBertConfig.ForwardFlops(int)"/>).</summary>
+    public static long NcRnaBertForwardFlops(int length) => NcRnaBertConfig.NcRnaBertForwardFlops(length);
 
     /// <summary>Maximum tokens per sequence of ncrnabert, special tokens included.</summary>
     public static readonly int? NcRnaBertMaxTokens = 512;
@@ -49,7 +52,10 @@ public static partial class NcRnaBertVariants
     public const string NcRnaBert3MerName = "ncrnabert-3mer";
 
     /// <summary>Parameters of the ncrnabert-3mer backbone including a pooler (as on the model card).</summary>
-    public const long NcRnaBert3MerParameters = 303421440;
+    public const long NcRnaBert3MerParameters = NcRnaBertConfig.NcRnaBert3MerParameters;
+
+    /// <summary>FLOPs of one forward pass of ncrnabert-3mer at <paramref name="length"/> tokens (see <see cref="NcRnaBertConfig.ForwardFlops(int)"/>).</summary>
+    public static long NcRnaBert3MerForwardFlops(int length) => NcRnaBertConfig.NcRnaBert3MerForwardFlops(length);
 
     /// <summary>Maximum tokens per sequence of ncrnabert-3mer, special tokens included.</summary>
     public static readonly int? NcRnaBert3MerMaxTokens = 512;
@@ -95,6 +101,11 @@ public sealed partial class NcRnaBertFamily : global::RnaLm.Models.IModelFamily
     public string Name => NcRnaBertConfig.ModelTypeName;
 
     public string Description => "ncRNABert: a pre-LN transformer with partial rotary attention pretrained on non-coding RNA (Wang et al., 2024).";
+
+    /// <summary>This family's rows of the model-card table (<c>ModelCatalog.ModelCardTable</c>), one per variant in spec order.</summary>
+    public const string ModelCardRows =
+        "| `ncrnabert` | ncrnabert | 24 | 1,024 | 16 | 4,096 | 26 | 303,313,920 | 512 |\n" +
+        "| `ncrnabert-3mer` | ncrnabert | 24 | 1,024 | 16 | 4,096 | 131 | 303,421,440 | 512 |\n";
 
     public IReadOnlyList<global::RnaLm.Models.IModelVariant> Variants { get; }
 

@@ -19,4 +19,13 @@ public static partial class ModelCatalog
     {
         global::RnaLm.Models.RnaErnieFamily.Instance,
     });
+
+    /// <summary>
+    /// The model-card table of every registered model as Markdown (families by name, variants in spec order): layers,
+    /// hidden size, heads, intermediate size, vocabulary, backbone parameters with a pooler, and the maximum tokens per
+    /// sequence including special tokens. Every value is a compile-time constant of the specs; docs/models.md shows this text.
+    /// </summary>
+    public const string ModelCardTable =
+        "| model | family | layers | hidden | heads | intermediate | vocab | parameters | max tokens |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n" +
+        global::RnaLm.Models.RnaErnieFamily.ModelCardRows;
 }

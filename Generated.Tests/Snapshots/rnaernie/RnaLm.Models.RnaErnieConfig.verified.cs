@@ -215,4 +215,49 @@ public sealed partial record RnaErnieConfig : global::RnaLm.Models.IModelConfig
         long layerNorms = 2 * (2 * h);
         return embeddings + NumHiddenLayers * (attention + feedForward + layerNorms) + (h * h + h);
     }
+
+    /// <summary>
+    /// Floating-point operations of one forward pass of the pretraining model (backbone, pooler and MLM head) over one
+    /// sequence of <paramref name="length"/> tokens (special tokens included, batch 1, no padding), counting two FLOPs per
+    /// multiply-add of every matrix product. With L = length, H = hidden_size, I = intermediate_size, V = vocab_size,
+    /// N = num_hidden_layers:
+    /// <code>
+    /// FLOPs(L) = 2·N·(4·L·H² + 2·L·H·I)  Q, K, V and output projections; feed-forward
+    ///          + 2·N·(2·L²·H)            QKᵀ and PV over all heads
+    ///          + 2·H²                    pooler on the first token
+    ///          + 2·(L·H² + L·H·V)        MLM head transform and decoder
+    /// </code>
+    /// Not counted: embedding lookups (no multiplications), bias additions, residual additions, score scaling, softmax,
+    /// LayerNorm, activations, dropout, task heads. See docs/model-facts.md.
+    /// </summary>
+    /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is less than 1.</exception>
+    /// <exception cref="OverflowException">The count does not fit in 64 bits.</exception>
+    public long ForwardFlops(int length)
+    {
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "A forward pass needs at least one token.");
+        checked
+        {
+            long l = length, h = HiddenSize, i = IntermediateSize, v = VocabSize, n = NumHiddenLayers;
+            long layers = n * (4 * l * h * h + 2 * l * h * i + 2 * l * l * h); // multiply-adds
+            long pooler = h * h;
+            long mlmHead = l * h * h + l * h * v;
+            return 2 * (layers + pooler + mlmHead);
+        }
+    }
+
+    /// <summary>Parameters of the rnaernie backbone including a pooler (as on the model card), known at compile time.</summary>
+    public const long RnaErnieParameters = 86063616;
+
+    /// <summary><see cref="ForwardFlops(int)"/> of the rnaernie default config, from compile-time constants:
+    /// 1179648 + 171091968·L + 36864·L².</summary>
+    /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
+    public static long RnaErnieForwardFlops(int length) => Polynomial(length, 1179648L, 171091968L, 36864L);
+
+    private static long Polynomial(int length, long perSequence, long perToken, long perTokenPair)
+    {
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "A forward pass needs at least one token.");
+        long l = length;
+        return checked(perSequence + perToken * l + perTokenPair * l * l);
+    }
 }

@@ -21,7 +21,10 @@ public static partial class RnaErnieVariants
     public const string RnaErnieName = "rnaernie";
 
     /// <summary>Parameters of the rnaernie backbone including a pooler (as on the model card).</summary>
-    public const long RnaErnieParameters = 86063616;
+    public const long RnaErnieParameters = RnaErnieConfig.RnaErnieParameters;
+
+    /// <summary>FLOPs of one forward pass of rnaernie at <paramref name="length"/> tokens (see <see cref="RnaErnieConfig.ForwardFlops(int)"/>).</summary>
+    public static long RnaErnieForwardFlops(int length) => RnaErnieConfig.RnaErnieForwardFlops(length);
 
     /// <summary>Maximum tokens per sequence of rnaernie, special tokens included.</summary>
     public static readonly int? RnaErnieMaxTokens = 513;
@@ -62,6 +65,10 @@ public sealed partial class RnaErnieFamily : global::RnaLm.Models.IModelFamily
     public string Name => RnaErnieConfig.ModelTypeName;
 
     public string Description => "RNAErnie: an ERNIE pretrained on non-coding RNA with motif-aware multi-level masking (Wang et al., 2024).";
+
+    /// <summary>This family's rows of the model-card table (<c>ModelCatalog.ModelCardTable</c>), one per variant in spec order.</summary>
+    public const string ModelCardRows =
+        "| `rnaernie` | rnaernie | 12 | 768 | 12 | 3,072 | 28 | 86,063,616 | 513 |\n";
 
     public IReadOnlyList<global::RnaLm.Models.IModelVariant> Variants { get; }
 

@@ -21,7 +21,10 @@ public static partial class SpliceBertVariants
     public const string SpliceBertName = "splicebert";
 
     /// <summary>Parameters of the splicebert backbone including a pooler (as on the model card).</summary>
-    public const long SpliceBertParameters = 19718656;
+    public const long SpliceBertParameters = SpliceBertConfig.SpliceBertParameters;
+
+    /// <summary>FLOPs of one forward pass of splicebert at <paramref name="length"/> tokens (see <see cref="SpliceBertConfig.ForwardFlops(int)"/>).</summary>
+    public static long SpliceBertForwardFlops(int length) => SpliceBertConfig.SpliceBertForwardFlops(length);
 
     /// <summary>Maximum tokens per sequence of splicebert, special tokens included.</summary>
     public static readonly int? SpliceBertMaxTokens = 1026;
@@ -46,7 +49,10 @@ public static partial class SpliceBertVariants
     public const string SpliceBert510Name = "splicebert.510";
 
     /// <summary>Parameters of the splicebert.510 backbone including a pooler (as on the model card).</summary>
-    public const long SpliceBert510Parameters = 19455488;
+    public const long SpliceBert510Parameters = SpliceBertConfig.SpliceBert510Parameters;
+
+    /// <summary>FLOPs of one forward pass of splicebert.510 at <paramref name="length"/> tokens (see <see cref="SpliceBertConfig.ForwardFlops(int)"/>).</summary>
+    public static long SpliceBert510ForwardFlops(int length) => SpliceBertConfig.SpliceBert510ForwardFlops(length);
 
     /// <summary>Maximum tokens per sequence of splicebert.510, special tokens included.</summary>
     public static readonly int? SpliceBert510MaxTokens = 512;
@@ -74,7 +80,10 @@ public static partial class SpliceBertVariants
     public const string SpliceBertHuman510Name = "splicebert-human.510";
 
     /// <summary>Parameters of the splicebert-human.510 backbone including a pooler (as on the model card).</summary>
-    public const long SpliceBertHuman510Parameters = 19455488;
+    public const long SpliceBertHuman510Parameters = SpliceBertConfig.SpliceBertHuman510Parameters;
+
+    /// <summary>FLOPs of one forward pass of splicebert-human.510 at <paramref name="length"/> tokens (see <see cref="SpliceBertConfig.ForwardFlops(int)"/>).</summary>
+    public static long SpliceBertHuman510ForwardFlops(int length) => SpliceBertConfig.SpliceBertHuman510ForwardFlops(length);
 
     /// <summary>Maximum tokens per sequence of splicebert-human.510, special tokens included.</summary>
     public static readonly int? SpliceBertHuman510MaxTokens = 512;
@@ -120,6 +129,12 @@ public sealed partial class SpliceBertFamily : global::RnaLm.Models.IModelFamily
     public string Name => SpliceBertConfig.ModelTypeName;
 
     public string Description => "SpliceBERT: a BERT pretrained on 2M vertebrate pre-mRNA sequences for splicing (Chen et al., 2024).";
+
+    /// <summary>This family's rows of the model-card table (<c>ModelCatalog.ModelCardTable</c>), one per variant in spec order.</summary>
+    public const string ModelCardRows =
+        "| `splicebert` | splicebert | 6 | 512 | 16 | 2,048 | 28 | 19,718,656 | 1,026 |\n" +
+        "| `splicebert.510` | splicebert | 6 | 512 | 16 | 2,048 | 28 | 19,455,488 | 512 |\n" +
+        "| `splicebert-human.510` | splicebert | 6 | 512 | 16 | 2,048 | 28 | 19,455,488 | 512 |\n";
 
     public IReadOnlyList<global::RnaLm.Models.IModelVariant> Variants { get; }
 
