@@ -82,7 +82,7 @@ internal static class EmbedCommand
     private static int Execute(CliContext context, Settings settings)
     {
         var clock = Stopwatch.StartNew();
-        CheckOutputPath(settings);
+        OutputPaths.Check(settings.Output, settings.Checkpoint, (settings.Input, "the input FASTA file"));
         var records = FastaReader.Read(settings.Input).ToList();
         if (records.Count == 0)
         {
@@ -213,46 +213,6 @@ internal static class EmbedCommand
                     $"{input}:{records[i].Line}: record '{records[i].Name}' (#{i + 1}) has {lengths[i]} tokens " +
                     $"(special tokens included), more than the model's maximum of {max}.");
             }
-        }
-    }
-
-    /// <summary>Refuses outputs that would overwrite the input FASTA or a file of the checkpoint folder.</summary>
-    private static void CheckOutputPath(Settings settings)
-    {
-        string output = Path.GetFullPath(settings.Output);
-        if (Directory.Exists(output))
-        {
-            throw new UsageException($"--output '{settings.Output}' is a folder; give a file name such as embeddings.safetensors.");
-        }
-        if (SameFile(output, Path.GetFullPath(settings.Input)))
-        {
-            throw new UsageException($"--output '{settings.Output}' is the input FASTA file; refusing to overwrite it.");
-        }
-        string folder = Path.GetDirectoryName(output)!;
-        if (!Directory.Exists(folder))
-        {
-            throw new CliException($"The folder of --output '{settings.Output}' ('{folder}') does not exist.");
-        }
-        if (File.Exists(output) && SameFile(folder, Path.GetFullPath(settings.Checkpoint)))
-        {
-            throw new UsageException(
-                $"--output '{settings.Output}' is a file of the checkpoint folder '{settings.Checkpoint}'; refusing to overwrite it.");
-        }
-    }
-
-    /// <summary>Whether two full paths name the same file or folder, following symbolic links when they exist.</summary>
-    private static bool SameFile(string a, string b)
-    {
-        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
-        return string.Equals(Resolve(a), Resolve(b), comparison);
-
-        static string Resolve(string path)
-        {
-            string trimmed = Path.TrimEndingDirectorySeparator(path);
-            FileSystemInfo info = Directory.Exists(trimmed) ? new DirectoryInfo(trimmed) : new FileInfo(trimmed);
-            return info.Exists && info.ResolveLinkTarget(returnFinalTarget: true) is { } target
-                ? Path.TrimEndingDirectorySeparator(target.FullName)
-                : trimmed;
         }
     }
 }
