@@ -8,6 +8,7 @@ using RnaLm.Cli;
 using RnaLm.IO;
 using RnaLm.Tests.Parity;
 using Xunit;
+using static RnaLm.Tests.Cli.CliHarness;
 using static TorchSharp.torch;
 
 namespace RnaLm.Tests.Cli;
@@ -25,30 +26,31 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private sealed record Result(int ExitCode, string Out, string Err);
+    /// <summary>Every checkpoint of ../shared/fixtures/models; tokenize and embed run on all of them.</summary>
+    public static readonly string[] FixtureCheckpoints =
+        { "ernierna", "ernierna-legacy", "ernierna-ss", "rnaernie", "ncrnabert", "ncrnabert-3mer", "splicebert", "splicebert.510" };
 
-    private static Result Rnalm(params string[] args)
+    /// <summary>The fixture checkpoints with a 1-mer vocabulary (one token per nucleotide), for fill-mask.</summary>
+    public static readonly string[] OneMerCheckpoints = FixtureCheckpoints.Where(v => v != "ncrnabert-3mer").ToArray();
+
+    public static IEnumerable<object[]> AllCheckpoints() => FixtureCheckpoints.Select(v => new object[] { v });
+
+    public static IEnumerable<object[]> OneMerCheckpointsData() => OneMerCheckpoints.Select(v => new object[] { v });
+
+    [Fact]
+    public void TheCheckpointListsCoverEveryFixture()
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return new Result(code, stdout.ToString(), stderr.ToString());
+        var present = Directory.GetDirectories(Path.Combine(Fixtures.SharedDir, "fixtures", "models")).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(present, FixtureCheckpoints.Order(StringComparer.Ordinal));
+        foreach (string variant in FixtureCheckpoints)
+        {
+            int nmers = RnaLm.Tokenization.RnaTokenizer.FromDirectory(Fixtures.Models(variant)).Options.Nmers;
+            Assert.True(OneMerCheckpoints.Contains(variant) == (nmers == 1), $"{variant} has nmers {nmers}");
+        }
     }
 
-    private static Result Succeeds(params string[] args)
-    {
-        var result = Rnalm(args);
-        Assert.True(result.ExitCode == 0, $"rnalm {string.Join(' ', args)} exited with {result.ExitCode}: {result.Err}");
-        return result;
-    }
-
-    private static void AssertCleanError(Result result, int exitCode, params string[] mentions)
-    {
-        Assert.Equal(exitCode, result.ExitCode);
-        Assert.StartsWith("rnalm: error: ", result.Err);
-        Assert.DoesNotContain("   at ", result.Err); // no stack trace
-        foreach (string mention in mentions) Assert.Contains(mention, result.Err);
-    }
+    /// <summary>ncRNABert's residual stream reaches about 30, so its comparisons need the fixtures' relative term.</summary>
+    private static double RelativeTolerance(string variant) => variant.StartsWith("ncrnabert", StringComparison.Ordinal) ? 1e-5 : 0;
 
     // ---------------------------------------------------------------- models
 
@@ -111,8 +113,7 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("splicebert")]
-    [InlineData("splicebert.510")]
+    [MemberData(nameof(AllCheckpoints))]
     public void TokenizeWithCheckpointReproducesTheFixtureCases(string variant)
     {
         string dir = Fixtures.Models(variant);
@@ -211,7 +212,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void HelpIsAvailableForEveryCommand()
     {
-        foreach (string[] args in new[] { new[] { "--help" }, ["models", "--help"], ["tokenize", "--help"], ["embed", "--help"], ["fill-mask", "--help"] })
+        foreach (string[] args in new[] { new[] { "--help" }, ["models", "--help"], ["tokenize", "--help"], ["embed", "--help"], ["fill-mask", "--help"], ["fold", "--help"] })
         {
             var result = Succeeds(args);
             Assert.Contains("Usage:", result.Out);
@@ -243,11 +244,12 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("splicebert")]
-    [InlineData("splicebert.510")]
+    [MemberData(nameof(AllCheckpoints))]
     public void EmbedMatchesTheReferenceOutputsForAnyBatchSize(string variant)
     {
         string dir = Fixtures.Models(variant);
+        var (_, config) = RnaLm.Checkpoints.Checkpoint.ReadConfig(dir, RnaLm.Models.ModelCatalog.Registry);
+        double rtol = RelativeTolerance(variant);
         var cases = FixtureCase.Load(dir);
         string fasta = WriteCasesFasta(cases);
         string single = Path.Combine(_temp, "batch1.safetensors");
@@ -262,10 +264,10 @@ public sealed class CliTests : IDisposable
         using var expected = SafeTensorsFile.Open(Path.Combine(dir, "outputs.safetensors"));
         using var byOne = SafeTensorsFile.Open(single);
         using var byThree = SafeTensorsFile.Open(triple);
-        Assert.Equal("splicebert", byOne.Metadata["model_type"]);
+        Assert.Equal(config.ModelType, byOne.Metadata["model_type"]);
         Assert.Equal(Path.GetFullPath(dir), byOne.Metadata["checkpoint"]);
 
-        const int layers = 2;
+        int layers = config.NumHiddenLayers;
         var expectedKeys = new List<string>();
         int compared = 0;
         foreach (var @case in cases)
@@ -282,9 +284,9 @@ public sealed class CliTests : IDisposable
                     var reference = realPart(expected.Load($"{@case.Name}.{suffix}").select(0, row));
                     var one = byOne.Load(key);
                     var three = byThree.Load(key);
-                    TensorAssert.Close(reference, one, EmbedAtol, 0, $"{variant} {key} (batch size 1)");
-                    TensorAssert.Close(reference, three, EmbedAtol, 0, $"{variant} {key} (batch size 3)");
-                    TensorAssert.Close(one, three, 1e-5, 0, $"{variant} {key}: batch size 1 vs 3");
+                    TensorAssert.Close(reference, one, EmbedAtol, rtol, $"{variant} {key} (batch size 1)");
+                    TensorAssert.Close(reference, three, EmbedAtol, rtol, $"{variant} {key} (batch size 3)");
+                    TensorAssert.Close(one, three, 1e-5, rtol, $"{variant} {key}: batch size 1 vs 3");
                     compared++;
                 }
                 Tensor Positions(Tensor t) => t.narrow(0, 0, length);
@@ -385,36 +387,95 @@ public sealed class CliTests : IDisposable
     /// <summary>The text with the mask replaced by the candidate; special tokens vanish from decoded sequences.</summary>
     private static string Filled(string text, Candidate c) => text.Replace("<mask>", c.TokenStr.StartsWith('<') ? "" : c.TokenStr, StringComparison.Ordinal);
 
-    [Fact]
-    public void FillMaskRanksCandidatesLikeTheReferenceLogits()
+    /// <summary>
+    /// Asserts that <paramref name="candidates"/> are the top-k of the softmax of the reference MLM logits at the mask
+    /// of the fixture's "masked" case: each score matches the reference probability of its token within 1e-5, and no
+    /// token left out is more probable (beyond 1e-5) than the least probable one listed, so near-ties may swap.
+    /// </summary>
+    private static void AssertReferenceTopK(string dir, Candidate[] candidates, string what)
     {
-        string dir = Fixtures.Models("splicebert");
         var masked = FixtureCase.Load(dir).Single(c => c.Name == "masked");
-        string text = masked.Sequences[0];
+        long maskId = RnaLm.Tokenization.RnaTokenizer.FromDirectory(dir).Vocabulary.MaskId!.Value;
+        int position = Assert.Single(Enumerable.Range(0, masked.InputIds[0].Length), i => masked.InputIds[0][i] == maskId);
+        using var expected = SafeTensorsFile.Open(Path.Combine(dir, "outputs.safetensors"));
+        using var scope = NewDisposeScope();
+        float[] probabilities = expected.Load("masked.mlm_logits").select(0, 0).select(0, position).softmax(-1).data<float>().ToArray();
+        foreach (var c in candidates)
+        {
+            Assert.True(Math.Abs(c.Score - probabilities[c.Token]) <= 1e-5,
+                $"{what}: token {c.Token} '{c.TokenStr}' has score {c.Score}, reference {probabilities[c.Token]}");
+        }
+        double kthReference = probabilities.OrderDescending().ElementAt(candidates.Length - 1);
+        double leastListed = candidates.Min(c => (double)probabilities[c.Token]);
+        Assert.True(leastListed >= kthReference - 1e-5, $"{what}: a more probable token than {leastListed} was left out ({kthReference})");
+    }
+
+    private static void AssertWellFormed(Candidate[] candidates, int topK)
+    {
+        Assert.Equal(topK, candidates.Length);
+        Assert.Equal(candidates.OrderByDescending(c => c.Score).Select(c => c.Score), candidates.Select(c => c.Score));
+        Assert.True(candidates.Sum(c => c.Score) <= 1 + 1e-5);
+        Assert.All(candidates, c => Assert.InRange(c.Score, 0, 1));
+        Assert.Equal(candidates.Length, candidates.Select(c => c.Token).Distinct().Count());
+        Assert.All(candidates, c => Assert.DoesNotContain("<mask>", c.Sequence));
+    }
+
+    [Theory]
+    [MemberData(nameof(OneMerCheckpointsData))]
+    public void FillMaskRanksCandidatesLikeTheReferenceLogits(string variant)
+    {
+        string dir = Fixtures.Models(variant);
+        string text = FixtureCase.Load(dir).Single(c => c.Name == "masked").Sequences[0];
+        Assert.Contains("<mask>", text);
         var result = Succeeds("fill-mask", "--checkpoint", dir, text);
         using var json = JsonDocument.Parse(result.Out);
         var candidates = ParseCandidates(json.RootElement);
 
-        Assert.Equal(5, candidates.Length);
-        Assert.Equal(candidates.OrderByDescending(c => c.Score).Select(c => c.Score), candidates.Select(c => c.Score));
-        Assert.True(candidates.Sum(c => c.Score) <= 1 + 1e-6);
-        Assert.All(candidates, c => Assert.InRange(c.Score, 0, 1));
-        Assert.Equal(candidates.Length, candidates.Select(c => c.Token).Distinct().Count());
+        AssertWellFormed(candidates, 5);
+        var vocabulary = RnaLm.Tokenization.RnaTokenizer.FromDirectory(dir).Vocabulary;
         foreach (var c in candidates)
         {
+            Assert.Equal(vocabulary[c.Token], c.TokenStr);
             Assert.Equal(Filled(text, c), c.Sequence);
-            Assert.DoesNotContain("<mask>", c.Sequence);
+        }
+        AssertReferenceTopK(dir, candidates, variant);
+    }
+
+    [Fact]
+    public void FillMaskOnThreeMerCheckpointPredictsKmersForTheOneMaskToken()
+    {
+        string dir = Fixtures.Models("ncrnabert-3mer");
+        var tokenizer = RnaLm.Tokenization.RnaTokenizer.FromDirectory(dir);
+        Assert.Equal(3, tokenizer.Options.Nmers);
+        string text = FixtureCase.Load(dir).Single(c => c.Name == "masked").Sequences[0];
+
+        // The chunks on each side of <mask> are k-merised independently, with one mask token between them.
+        int[] ids = Tokenize("--checkpoint", dir, text);
+        int maskId = tokenizer.Vocabulary.MaskId!.Value;
+        int position = Assert.Single(Enumerable.Range(0, ids.Length), i => ids[i] == maskId);
+        string before = text[..text.IndexOf("<mask>", StringComparison.Ordinal)];
+        Assert.Equal(1 + (before.Length - 2), position);
+
+        // One mask: a single list of candidates, not a list of lists.
+        using var json = JsonDocument.Parse(Succeeds("fill-mask", "--checkpoint", dir, text).Out);
+        Assert.Equal(JsonValueKind.Object, json.RootElement[0].ValueKind);
+        var candidates = ParseCandidates(json.RootElement);
+        AssertWellFormed(candidates, 5);
+        AssertReferenceTopK(dir, candidates, "ncrnabert-3mer");
+        foreach (var c in candidates)
+        {
+            Assert.Equal(tokenizer.Vocabulary[c.Token], c.TokenStr);
+            int[] filled = (int[])ids.Clone();
+            filled[position] = c.Token;
+            Assert.Equal(tokenizer.Decode(filled, skipSpecialTokens: true), c.Sequence);
         }
 
-        // The scores are the softmax of the reference MLM logits at the mask position.
-        using var expected = SafeTensorsFile.Open(Path.Combine(dir, "outputs.safetensors"));
-        using var scope = NewDisposeScope();
-        int position = Array.IndexOf(masked.InputIds[0], 4L);
-        var probabilities = expected.Load("masked.mlm_logits").select(0, 0).select(0, position).softmax(-1);
-        var (values, indices) = probabilities.topk(5);
-        Assert.Equal(indices.data<long>().ToArray().Select(i => (int)i), candidates.Select(c => c.Token));
-        var referenceScores = values.data<float>().ToArray();
-        for (int k = 0; k < 5; k++) Assert.InRange(candidates[k].Score, referenceScores[k] - 1e-5, referenceScores[k] + 1e-5);
+        // Over the whole vocabulary the candidates are every token once: the 125 nucleotide 3-mers and the specials.
+        using var all = JsonDocument.Parse(Succeeds("fill-mask", "--checkpoint", dir, "--top-k", "131", text).Out);
+        var everything = ParseCandidates(all.RootElement);
+        Assert.Equal(tokenizer.Vocabulary.Tokens.Order(StringComparer.Ordinal), everything.Select(c => c.TokenStr).Order(StringComparer.Ordinal));
+        Assert.Equal(125, everything.Count(c => c.TokenStr.Length == 3 && c.TokenStr.All(n => "ACGUN".Contains(n, StringComparison.Ordinal))));
+        Assert.InRange(everything.Sum(c => c.Score), 1 - 1e-4, 1 + 1e-4);
     }
 
     [Fact]
