@@ -69,6 +69,7 @@ public static class Program
         root.Subcommands.Add(TokenizeCommand.Create(context));
         root.Subcommands.Add(EmbedCommand.Create(context));
         root.Subcommands.Add(FillMaskCommand.Create(context));
+        root.Subcommands.Add(PretrainCommand.Create(context));
         root.Subcommands.Add(FoldCommand.Create(context));
         return root;
     }
