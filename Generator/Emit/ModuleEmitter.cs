@@ -157,7 +157,10 @@ internal static class ModuleEmitter
         w.Line($"private readonly Linear query; // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
         w.Line($"private readonly Linear key;   // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
         w.Line($"private readonly Linear value; // [H, H]{(spec.Attention.QkvBias ? "" : ", no bias")}");
-        if (rotary is not null) w.Line("private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2]: rotates the first r features of each head");
+        if (rotary is not null)
+        {
+            w.Line($"private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2]{(rotary.StoredFrequencies ? " (stored)" : " (computed, not stored)")}: rotates the first r features of each head{(rotary.Interleaved ? " in pairs (2k, 2k+1)" : " in halves (k, k + r/2)")}");
+        }
         w.Line("private readonly Dropout dropout;");
         w.Line("private readonly long _heads;");
         w.Line("private readonly long _headSize;");
@@ -173,7 +176,8 @@ internal static class ModuleEmitter
             int specHeadSize = spec.Dims.Hidden / spec.Dims.Heads;
             w.Line($"long rotaryDim = config.HeadSize * {Code.Int(rotary.Dim)} / {Code.Int(specHeadSize)}; // {Code.Int(rotary.Dim)} of {Code.Int(specHeadSize)} features per head");
             w.Line("if (rotaryDim % 2 != 0) throw new ArgumentException($\"The rotary dimension {rotaryDim} (head size {config.HeadSize}) must be even.\");");
-            w.Line($"rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding(rotaryDim, {Code.Double(rotary.Base)});");
+            string layout = (rotary.Interleaved ? "" : ", interleaved: false") + (rotary.StoredFrequencies ? "" : ", storedFrequencies: false");
+            w.Line($"rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding(rotaryDim, {Code.Double(rotary.Base)}{layout});");
         }
         w.Line("dropout = nn.Dropout(config.AttentionDropout);");
         w.Line("_heads = config.NumAttentionHeads;");

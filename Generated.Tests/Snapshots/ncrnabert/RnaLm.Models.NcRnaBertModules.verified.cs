@@ -45,7 +45,7 @@ public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, Tensor?, 
     private readonly Linear query; // [H, H], no bias
     private readonly Linear key;   // [H, H], no bias
     private readonly Linear value; // [H, H], no bias
-    private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2]: rotates the first r features of each head
+    private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2] (stored): rotates the first r features of each head in pairs (2k, 2k+1)
     private readonly Dropout dropout;
     private readonly long _heads;
     private readonly long _headSize;
