@@ -71,6 +71,7 @@ public static class GeneratorHarness
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(System.IO.Path.PathSeparator)
             .Where(p => !Path.GetFileName(p).StartsWith("RnaLm.", StringComparison.Ordinal)).ToList();
         paths.Add(typeof(RnaLm.Models.IModelFamily).Assembly.Location);
+        paths.Add(typeof(RnaLm.Specs.RnaModelAttribute).Assembly.Location);
         paths.Add(typeof(TorchSharp.torch).Assembly.Location);
         return paths.Where(File.Exists).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
     });
@@ -80,11 +81,23 @@ public static class GeneratorHarness
 
     public static string DefinitionsDir => Path.Combine(RepoRoot(), "Definitions");
 
-    public static CSharpCompilation Compilation(params string[] sources) => CSharpCompilation.Create(
+    public static CSharpCompilation Compilation(params string[] sources) =>
+        CompilationOf(sources.Select((s, i) => ($"Source{i}.cs", s)).ToArray());
+
+    /// <summary>A compilation of C# files with the given paths (attribute specs report diagnostics in them).</summary>
+    public static CSharpCompilation CompilationOf(params (string Path, string Text)[] sources) => CSharpCompilation.Create(
         "RnaLm.Models",
-        sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, new CSharpParseOptions(LanguageVersion.Latest), path: $"Source{i}.cs")),
+        sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, new CSharpParseOptions(LanguageVersion.Latest), path: s.Path, encoding: System.Text.Encoding.UTF8)),
         References.Value,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    /// <summary>Runs the generator once over spec files and C# files with paths.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> DriverDiagnostics) RunFiles(
+        IEnumerable<AdditionalText> specs, params (string Path, string Text)[] sources)
+    {
+        var driver = Driver(specs).RunGeneratorsAndUpdateCompilation(CompilationOf(sources), out var output, out var diagnostics);
+        return (driver.GetRunResult(), output, diagnostics);
+    }
 
     public static GeneratorDriver Driver(IEnumerable<AdditionalText> specs, string rootNamespace = "RnaLm.Models") =>
         CSharpGeneratorDriver.Create(

@@ -12,8 +12,9 @@ namespace RnaLm.Tests.Generator;
 
 /// <summary>
 /// The generator's pipeline is cached step by step: a second run with the same inputs, an unrelated C# edit and a
-/// whitespace-only spec edit regenerate nothing; editing one spec re-runs only that spec's steps; and no step output
-/// holds a compilation, symbol or syntax object.
+/// whitespace-only spec edit regenerate nothing; editing one spec re-runs only that spec's steps (and those of the
+/// specs that extend it); attribute specs stay cached across unrelated C# edits and an edited attribute argument
+/// regenerates only its spec; and no step output holds a compilation, symbol or syntax object.
 /// </summary>
 public sealed class IncrementalityTests
 {
@@ -103,12 +104,110 @@ public sealed class IncrementalityTests
         Assert.Contains(run.GeneratedSources, s => s.HintName.Contains("OtherBertConfig", StringComparison.Ordinal) && s.SourceText.ToString().Contains("NumHiddenLayers { get; init; } = 4;", StringComparison.Ordinal));
     }
 
+    // ---------------------------------------------------------------- extends
+
+    private static InMemoryAdditionalText Child(string baseName = "splicebert") => new("/specs/child.model.json",
+        "{ \"spec_version\": 1, \"name\": \"child\", \"type_name\": \"Child\", \"extends\": \"" + baseName + "\", \"norm\": { \"placement\": \"pre\" } }");
+
+    [Fact]
+    public void EditingABaseReRunsItAndTheSpecsThatExtendItOnly()
+    {
+        var (a, b) = TwoSpecs();
+        var child = Child();
+        var compilation = GeneratorHarness.Compilation();
+        var driver = GeneratorHarness.Driver(new[] { a, b, child }).RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        var edited = new InMemoryAdditionalText(a.Path, a.GetText()!.ToString().Replace("\"layers\": 6", "\"layers\": 4", StringComparison.Ordinal));
+        driver = driver.ReplaceAdditionalText(a, edited).RunGenerators(compilation);
+        var run = driver.GetRunResult().Results.Single();
+
+        // The three specs are parsed in input order: splicebert (edited), otherbert (unrelated), child (extends splicebert).
+        var parse = Reasons(run, "ParseSpec").ToList();
+        Assert.Equal(new[] { IncrementalStepRunReason.Modified, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Modified }, parse);
+        var emit = Reasons(run, "EmitSpec").ToList();
+        Assert.Equal(IncrementalStepRunReason.Cached, emit[1]);
+        var generated = run.GeneratedSources.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+        Assert.Contains("NumHiddenLayers { get; init; } = 4;", generated["RnaLm.Models.ChildConfig.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("NumHiddenLayers { get; init; } = 6;", generated["RnaLm.Models.OtherBertConfig.g.cs"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EditingAChildReRunsOnlyTheChild()
+    {
+        var (a, b) = TwoSpecs();
+        var child = Child();
+        var compilation = GeneratorHarness.Compilation();
+        var driver = GeneratorHarness.Driver(new[] { a, b, child }).RunGenerators(compilation);
+        var edited = new InMemoryAdditionalText(child.Path, child.GetText()!.ToString().Replace("\"pre\"", "\"post\"", StringComparison.Ordinal));
+        driver = driver.ReplaceAdditionalText(child, edited).RunGenerators(compilation);
+        var run = driver.GetRunResult().Results.Single();
+        Assert.Equal(new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Modified }, Reasons(run, "ParseSpec"));
+        var emit = Reasons(run, "EmitSpec").ToList();
+        Assert.Equal(new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Modified }, emit);
+    }
+
+    // ---------------------------------------------------------------- attribute specs
+
+    private static (string Path, string Text) AttributeSpec(string name, string typeName, int layers) => ("/src/" + typeName + ".cs", $$"""
+        using RnaLm.Specs;
+        namespace User;
+        [RnaModel("{{name}}", TypeName = "{{typeName}}")]
+        [RnaDims(Hidden = 64, Layers = {{layers}}, Heads = 4, Intermediate = 128)]
+        [RnaNorm(Eps = 1e-12)]
+        [RnaPosition(Kind = RnaPositionKind.Learned, Max = 128)]
+        [RnaFeedForward(Activation = RnaActivation.Gelu)]
+        [RnaPooler(InCheckpoint = false)]
+        [RnaCheckpoint(Prefix = "model")]
+        public partial class {{typeName}}Spec { }
+        """);
+
+    [Fact]
+    public void UnrelatedCSharpEditLeavesAttributeSpecOutputsCached()
+    {
+        var (a, _) = TwoSpecs();
+        var compilation = GeneratorHarness.CompilationOf(AttributeSpec("tinyone", "TinyOne", 2), AttributeSpec("tinytwo", "TinyTwo", 2), ("/src/User.cs", "namespace User { public class A { } }"));
+        var driver = GeneratorHarness.Driver(new[] { a }).RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        Assert.Contains(driver.GetRunResult().GeneratedTrees, t => t.FilePath.EndsWith("User.TinyOneSpec.RnaModel.g.cs", StringComparison.Ordinal));
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.Last(),
+            CSharpSyntaxTree.ParseText("namespace User { public class A { public int X; } }", new CSharpParseOptions(LanguageVersion.Latest), path: "/src/User.cs"));
+        driver = driver.RunGenerators(edited.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace User { public class B { } }", new CSharpParseOptions(LanguageVersion.Latest), path: "/src/B.cs")));
+        var run = driver.GetRunResult().Results.Single();
+        Assert.NotEmpty(Reasons(run, "ReadAttributeSpec"));
+        AssertAllCached(run);
+    }
+
+    [Fact]
+    public void EditingAnAttributeArgumentRegeneratesOnlyThatSpec()
+    {
+        var (a, _) = TwoSpecs();
+        var compilation = GeneratorHarness.CompilationOf(AttributeSpec("tinyone", "TinyOne", 2), AttributeSpec("tinytwo", "TinyTwo", 2));
+        var driver = GeneratorHarness.Driver(new[] { a }).RunGenerators(compilation);
+        var two = AttributeSpec("tinytwo", "TinyTwo", 3);
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.Last(),
+            CSharpSyntaxTree.ParseText(two.Text, new CSharpParseOptions(LanguageVersion.Latest), path: two.Path, encoding: System.Text.Encoding.UTF8));
+        driver = driver.RunGenerators(edited);
+        var run = driver.GetRunResult().Results.Single();
+        var parse = Reasons(run, "ParseAttributeSpec").ToList();
+        Assert.Equal(2, parse.Count);
+        Assert.Single(parse, r => r == IncrementalStepRunReason.Modified);
+        Assert.Single(parse, r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        Assert.All(Reasons(run, "ParseSpec"), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        var emit = Reasons(run, "EmitAttributeSpec").ToList();
+        Assert.Single(emit, r => r == IncrementalStepRunReason.Modified);
+        Assert.Single(emit, r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        var config = run.GeneratedSources.Single(s => s.HintName == "RnaLm.Models.TinyTwoConfig.g.cs").SourceText.ToString();
+        Assert.Contains("NumHiddenLayers { get; init; } = 3;", config, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void NoStepOutputHoldsCompilationSymbolOrSyntax()
     {
         var (a, b) = TwoSpecs();
-        var driver = GeneratorHarness.Driver(new[] { a, b }).RunGenerators(GeneratorHarness.Compilation());
+        var driver = GeneratorHarness.Driver(new[] { a, b, Child() }).RunGenerators(GeneratorHarness.CompilationOf(AttributeSpec("tinyone", "TinyOne", 2)));
         var run = driver.GetRunResult().Results.Single();
+        Assert.NotEmpty(Reasons(run, "ReadAttributeSpec"));
+        Assert.NotEmpty(Reasons(run, "ResolveSpec"));
         foreach (var (step, runs) in run.TrackedSteps.Where(s => TrackedSteps.Contains(s.Key)))
         {
             foreach (var output in runs.SelectMany(r => r.Outputs))

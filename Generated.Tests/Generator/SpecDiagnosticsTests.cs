@@ -285,9 +285,9 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3005_PairPriorWithoutACGU()
     {
-        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("tokenizer", "{ \"alphabet\": [\"A\", \"C\", \"G\", \"T\"] }"));
+        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("tokenizer", "{ \"alphabet\": [\"A\", \"C\", \"G\", \"X\"] }"));
         var d = Only(Parse(json), "RNA3005", Error, (12, 30), (12, 50));
-        Assert.Equal("[\"A\", \"C\", \"G\", \"T\"]", Covered(json, d));
+        Assert.Equal("[\"A\", \"C\", \"G\", \"X\"]", Covered(json, d));
         Assert.Equal("The attention pair prior cannot be used with a vocabulary that lacks the single-letter tokens A, C, G and U", Message(d));
     }
 
@@ -519,6 +519,217 @@ public class SpecDiagnosticsTests
         var d = Only(Parse(json), "RNA4005", Error, (11, 60), (11, 67));
         Assert.Equal("\"alpha\"", Covered(json, d));
         Assert.Equal("Variant 'tiny.x' sets 'attention.pair_prior.alpha', but 'attention.pair_prior' is null in this spec", Message(d));
+    }
+
+    // ---------------------------------------------------------------- RNA3xxx added with the catalogue (issue 4)
+
+    [Fact]
+    public void RNA3006_KmersSpellASpecialToken()
+    {
+        var json = Tiny(("tokenizer", "{ \"alphabet\": [\"<\", \"p\", \"a\", \"d\", \">\"], \"nmers\": 5, \"upper_case\": false }"));
+        var d = Only(Parse(json), "RNA3006", Error, (11, 66), (11, 67));
+        Assert.Equal("5", Covered(json, d));
+        Assert.Equal("Invalid tokenizer vocabulary: the vocabulary holds \"<pad>\" twice: the alphabet's 5-mers spell the special token", Message(d));
+    }
+
+    [Fact]
+    public void RNA3012_SpecialTokensLeaveNoRoom_FixedLength()
+    {
+        var json = Tiny(("tokenizer", "{ \"model_max_length\": 2 }"));
+        var d = Only(Parse(json), "RNA3012", Error, (11, 38), (11, 39));
+        Assert.Equal("2", Covered(json, d));
+        Assert.Equal("The tokenizer adds 2 special token(s) (<cls> and <eos>) to every sequence, but model_max_length is 2, so no sequence token fits", Message(d));
+    }
+
+    [Fact]
+    public void RNA3012_SpecialTokensLeaveNoRoom_VariantShrinksThePositions()
+    {
+        var json = Tiny(("tokenizer", "{ \"add_eos\": false }"), ("variants", "{ \"tiny\": {}, \"tiny.one\": { \"embeddings\": { \"position\": { \"max\": 1 } } } }"));
+        var d = Only(Parse(json), "RNA3012", Error, (12, 80), (12, 81));
+        Assert.Equal("1", Covered(json, d));
+        Assert.Equal("The tokenizer adds 1 special token(s) (<cls>) to every sequence, but model_max_length is 1, so no sequence token fits", Message(d));
+    }
+
+    [Fact]
+    public void RNA3013_TwoAliasesWriteTheSameReplacementForOverlappingPatterns()
+    {
+        var json = Tiny(("checkpoint", "{ \"prefix\": \"model\", \"aliases\": [ { \"pattern\": \"^enc\\\\.\", \"replacement\": \"model.encoder.\" }, { \"pattern\": \"^enc\\\\.layer\\\\.\", \"replacement\": \"model.encoder.\" } ] }"));
+        var d = Only(Parse(json), "RNA3013", Error, (10, 157), (10, 173));
+        Assert.Equal("\"model.encoder.\"", Covered(json, d));
+        Assert.Equal("Checkpoint alias '^enc\\.layer\\.' can map two keys to one: it writes the same replacement 'model.encoder.' as checkpoint.aliases[0] ('^enc\\.'), and the two patterns match the same keys", Message(d));
+    }
+
+    [Fact]
+    public void RNA3013_ALaterAliasRenamesWhatAnEarlierOneWrote()
+    {
+        var json = Tiny(("checkpoint", "{ \"prefix\": \"model\", \"aliases\": [ { \"pattern\": \"^old\\\\.\", \"replacement\": \"mid.\" }, { \"pattern\": \"^mid\\\\.\", \"replacement\": \"model.\" } ] }"));
+        var d = Only(Parse(json), "RNA3013", Error, (10, 113), (10, 122));
+        Assert.Equal("\"^mid\\\\.\"", Covered(json, d));
+        Assert.Equal("Checkpoint alias '^mid\\.' can map two keys to one: it also matches 'mid.', which checkpoint.aliases[0] writes, so keys that alias renames are renamed again onto the keys this one renames", Message(d));
+    }
+
+    [Fact]
+    public void RNA3013_ShippedStyleAliasesWithGroupsAreFine()
+    {
+        var json = Tiny(("checkpoint", "{ \"prefix\": \"model\", \"aliases\": [ { \"pattern\": \"^head\\\\.([0-7])\\\\.\", \"replacement\": \"head.blocks.$1.\" }, { \"pattern\": \"^head\\\\.8\\\\.\", \"replacement\": \"head.projection.\" } ] }"));
+        AssertClean(Parse(json));
+    }
+
+    [Fact]
+    public void RNA3014_SecondaryStructureHeadWithoutThePairPrior()
+    {
+        var json = Tiny(("heads", "{ \"secondary_structure\": {} }"));
+        var d = Only(Parse(json), "RNA3014", Error, (11, 14), (11, 35));
+        Assert.Equal("\"secondary_structure\"", Covered(json, d));
+        Assert.Equal("'heads.secondary_structure' needs the carried attention logits of the pair prior, which the backbone does not produce: the family has no attention.pair_prior", Message(d));
+    }
+
+    [Fact]
+    public void RNA3014_SecondaryStructureHeadReadsAHeadThatDoesNotExist()
+    {
+        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("heads", "{ \"secondary_structure\": { \"attention_head\": 4 } }"));
+        var d = Only(Parse(json), "RNA3014", Error, (12, 57), (12, 58));
+        Assert.Equal("4", Covered(json, d));
+        Assert.Equal("'heads.secondary_structure.attention_head' needs attention head 4 of the last layer's carried logits, which the backbone does not produce: the model has 4 heads (0 to 3)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3014_AVariantWithFewerHeadsThanTheHeadReads()
+    {
+        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("heads", "{ \"secondary_structure\": { \"attention_head\": 3 } }"),
+            ("variants", "{ \"tiny\": {}, \"tiny.narrow\": { \"dims\": { \"heads\": 2 } } }"));
+        var d = Only(Parse(json), "RNA3014", Error, (13, 65), (13, 66));
+        Assert.Equal("2", Covered(json, d));
+        Assert.Equal("'heads.secondary_structure.attention_head' needs attention head 3 of the last layer's carried logits, which the backbone does not produce: the model has 2 heads (0 to 1)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3014_SecondaryStructureArchitectureWithoutTheHead()
+    {
+        var json = Tiny(("architecture", "\"secondary_structure\""));
+        var d = Only(Parse(json), "RNA3014", Error, (11, 19), (11, 40));
+        Assert.Equal("\"secondary_structure\"", Covered(json, d));
+        Assert.Equal("'architecture' needs the secondary-structure head, which the backbone does not produce: the family declares no heads.secondary_structure", Message(d));
+    }
+
+    [Fact]
+    public void RNA3014_AttentionBiasesWithoutThePairPrior()
+    {
+        var json = Tiny(("output_attention_biases", "true"));
+        var d = Only(Parse(json), "RNA3014", Error, (11, 30), (11, 34));
+        Assert.Equal("true", Covered(json, d));
+        Assert.Equal("'output_attention_biases' needs the attention biases of the pair prior, which the backbone does not produce: the family has no attention.pair_prior", Message(d));
+    }
+
+    [Fact]
+    public void RNA3103_PoolerActivationOtherThanTanh_IsAWarning()
+    {
+        var json = Tiny(("pooler", "{ \"in_checkpoint\": false, \"activation\": \"relu\" }"));
+        var d = Only(Parse(json), "RNA3103", Warning, (9, 53), (9, 59));
+        Assert.Equal("\"relu\"", Covered(json, d));
+        Assert.Equal("pooler.activation is \"relu\"; BERT-style poolers use \"tanh\", so check that the checkpoints were trained with this activation", Message(d));
+    }
+
+    [Fact]
+    public void RNA3104_PairPriorWithOneHead_IsAWarning()
+    {
+        var json = Tiny(("dims", Dims(heads: "1")), ("attention", "{ \"pair_prior\": {} }"));
+        var d = Only(Parse(json), "RNA3104", Warning, (5, 49), (5, 50));
+        Assert.Equal("1", Covered(json, d));
+        Assert.Equal("With 1 attention head(s) the pair prior's MLP 1 -> heads/2 -> heads has no hidden units (heads/2 is 0), so the prior is a constant bias", Message(d));
+    }
+
+    [Fact]
+    public void RNA3105_UnusualRotaryBase_IsAWarning()
+    {
+        var json = Tiny(("embeddings", "{ \"position\": { \"kind\": \"rotary\", \"rotary\": { \"dim\": 16, \"base\": 100 } } }"));
+        var d = Only(Parse(json), "RNA3105", Warning, (7, 82), (7, 85));
+        Assert.Equal("100", Covered(json, d));
+        Assert.Equal("The rotary base 100 is outside the usual range [1000, 1e7]", Message(d));
+    }
+
+    [Fact]
+    public void RNA3106_LowerCaseLetterWithUpperCasing_IsAWarning()
+    {
+        var json = Tiny(("tokenizer", "{ \"alphabet\": [\"A\", \"C\", \"G\", \"U\", \"n\"] }"));
+        var d = Only(Parse(json), "RNA3106", Warning, (11, 51), (11, 54));
+        Assert.Equal("\"n\"", Covered(json, d));
+        Assert.Equal("Alphabet entry \"n\" can never be produced from text: the tokenizer upper-cases text first (upper_case is true)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3106_TWithTToU_IsAWarning()
+    {
+        var json = Tiny(("tokenizer", "{ \"alphabet\": [\"A\", \"C\", \"G\", \"T\"] }"));
+        var d = Only(Parse(json), "RNA3106", Warning, (11, 46), (11, 49));
+        Assert.Equal("\"T\"", Covered(json, d));
+        Assert.Equal("Alphabet entry \"T\" can never be produced from text: the tokenizer replaces T with U first (t_to_u is true)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3107_PoolerWithoutCls_IsAWarning()
+    {
+        var json = Tiny(("tokenizer", "{ \"add_bos\": false }"));
+        var d = Only(Parse(json), "RNA3107", Warning, (11, 29), (11, 34));
+        Assert.Equal("false", Covered(json, d));
+        Assert.Equal("The pooler reads the first token, but the tokenizer adds no <cls> (add_bos is false), so sequence-level outputs pool the first nucleotide", Message(d));
+    }
+
+    [Fact]
+    public void RNA3108_UnboundedLengthWithLearnedPositions_IsAWarning()
+    {
+        var json = Tiny(("tokenizer", "{ \"model_max_length\": null }"));
+        var d = Only(Parse(json), "RNA3108", Warning, (11, 38), (11, 42));
+        Assert.Equal("null", Covered(json, d));
+        Assert.Equal("model_max_length is null (unbounded), but the 128 learned position embeddings only cover inputs of up to 128 tokens", Message(d));
+    }
+
+    // ---------------------------------------------------------------- RNA4xxx: extends
+
+    [Fact]
+    public void RNA4006_ExtendsAnUnknownSpec_WithSuggestion()
+    {
+        var other = SpecParser.ReadDocument("/specs/base.model.json", SourceText.From(Tiny(("name", "\"tinybase\""), ("type_name", "\"TinyBase\""))), CancellationToken.None);
+        var json = Tiny(("extends", "\"tinybsae\""));
+        var d = Only(SpecParser.Parse(TestPath, SourceText.From(json), new[] { other }, CancellationToken.None), "RNA4006", Error, (11, 14), (11, 24));
+        Assert.Equal("\"tinybsae\"", Covered(json, d));
+        Assert.Equal("The spec extends 'tinybsae', but no spec of this compilation declares that model name; did you mean 'tinybase'?", Message(d));
+    }
+
+    [Fact]
+    public void RNA4006_ABaseExtendsAnUnknownSpec()
+    {
+        var middle = SpecParser.ReadDocument("/specs/mid.model.json", SourceText.From(Tiny(("name", "\"mid\""), ("type_name", "\"Mid\""), ("extends", "\"gone\""))), CancellationToken.None);
+        var json = Tiny(("extends", "\"mid\""));
+        var d = Only(SpecParser.Parse(TestPath, SourceText.From(json), new[] { middle }, CancellationToken.None), "RNA4006", Error, (11, 14), (11, 19));
+        Assert.Equal("The spec extends 'gone', but no spec of this compilation declares that model name (the base of 'mid')", Message(d));
+    }
+
+    [Fact]
+    public void RNA4007_ASpecExtendsItself()
+    {
+        var json = Tiny(("extends", "\"tiny\""));
+        var d = Only(Parse(json), "RNA4007", Error, (11, 14), (11, 20));
+        Assert.Equal("\"tiny\"", Covered(json, d));
+        Assert.Equal("The spec extends 'tiny', which leads into a cycle: tiny -> tiny", Message(d));
+    }
+
+    [Fact]
+    public void RNA4007_TwoSpecsExtendEachOther()
+    {
+        var other = SpecParser.ReadDocument("/specs/b.model.json", SourceText.From(Tiny(("name", "\"b\""), ("type_name", "\"B\""), ("extends", "\"tiny\""))), CancellationToken.None);
+        var json = Tiny(("extends", "\"b\""));
+        var d = Only(SpecParser.Parse(TestPath, SourceText.From(json), new[] { other }, CancellationToken.None), "RNA4007", Error, (11, 14), (11, 17));
+        Assert.Equal("\"b\"", Covered(json, d));
+        Assert.Equal("The spec extends 'b', which leads into a cycle: tiny -> b -> tiny", Message(d));
+    }
+
+    [Fact]
+    public void RNA2002_ExtendsIsNotAString()
+    {
+        var json = Tiny(("extends", "[\"b\"]"));
+        var d = Only(Parse(json), "RNA2002", Error, (11, 14), (11, 19));
+        Assert.Equal("'extends' must be a string (the model name of another spec), but is an array", Message(d));
     }
 
     // ---------------------------------------------------------------- RNA9xxx

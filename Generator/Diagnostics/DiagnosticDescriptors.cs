@@ -134,6 +134,24 @@ internal static class DiagnosticDescriptors
         "model_max_length needs positions",
         "model_max_length \"positions\" needs a positive embeddings.position.max");
 
+    /// <summary>{0}: number of special tokens; {1}: which ("<cls> and <eos>"); {2}: the resolved model_max_length.</summary>
+    public static readonly DiagnosticDescriptor NoRoomForSequence = Error(
+        DiagnosticIds.NoRoomForSequence,
+        "Special tokens leave no room for the sequence",
+        "The tokenizer adds {0} special token(s) ({1}) to every sequence, but model_max_length is {2}, so no sequence token fits");
+
+    /// <summary>{0}: the later alias's pattern; {1}: how two keys meet.</summary>
+    public static readonly DiagnosticDescriptor CheckpointAliasCollision = Error(
+        DiagnosticIds.CheckpointAliasCollision,
+        "Checkpoint aliases map two keys to one",
+        "Checkpoint alias '{0}' can map two keys to one: {1}");
+
+    /// <summary>{0}: the field; {1}: the output it needs; {2}: why the backbone lacks it.</summary>
+    public static readonly DiagnosticDescriptor HeadInputMissing = Error(
+        DiagnosticIds.HeadInputMissing,
+        "Head reads an output the backbone does not produce",
+        "'{0}' needs {1}, which the backbone does not produce: {2}");
+
     /// <summary>{0}: path; {1}: the value.</summary>
     public static readonly DiagnosticDescriptor SuspiciousLayerNormEps = Warning(
         DiagnosticIds.SuspiciousLayerNormEps,
@@ -145,6 +163,42 @@ internal static class DiagnosticDescriptors
         DiagnosticIds.VocabSizeLargerThanVocabulary,
         "vocab_size larger than the vocabulary",
         "dims.vocab_size {0} is larger than the {1} tokens of the tokenizer vocabulary; the extra embedding rows are never used");
+
+    /// <summary>{0}: the activation.</summary>
+    public static readonly DiagnosticDescriptor UnusualPoolerActivation = Warning(
+        DiagnosticIds.UnusualPoolerActivation,
+        "Unusual pooler activation",
+        "pooler.activation is \"{0}\"; BERT-style poolers use \"tanh\", so check that the checkpoints were trained with this activation");
+
+    /// <summary>{0}: the number of heads.</summary>
+    public static readonly DiagnosticDescriptor PairPriorWithoutHiddenUnits = Warning(
+        DiagnosticIds.PairPriorWithoutHiddenUnits,
+        "Pair prior without hidden units",
+        "With {0} attention head(s) the pair prior's MLP 1 -> heads/2 -> heads has no hidden units (heads/2 is 0), so the prior is a constant bias");
+
+    /// <summary>{0}: the base as written.</summary>
+    public static readonly DiagnosticDescriptor UnusualRotaryBase = Warning(
+        DiagnosticIds.UnusualRotaryBase,
+        "Unusual rotary base",
+        "The rotary base {0} is outside the usual range [1000, 1e7]");
+
+    /// <summary>{0}: the entry as written; {1}: why it is never produced.</summary>
+    public static readonly DiagnosticDescriptor UnreachableVocabularyEntry = Warning(
+        DiagnosticIds.UnreachableVocabularyEntry,
+        "Unreachable vocabulary entry",
+        "Alphabet entry {0} can never be produced from text: {1}");
+
+    /// <summary>No arguments.</summary>
+    public static readonly DiagnosticDescriptor PoolerWithoutCls = Warning(
+        DiagnosticIds.PoolerWithoutCls,
+        "Pooler without <cls>",
+        "The pooler reads the first token, but the tokenizer adds no <cls> (add_bos is false), so sequence-level outputs pool the first nucleotide");
+
+    /// <summary>{0}: embeddings.position.max.</summary>
+    public static readonly DiagnosticDescriptor UnboundedLengthWithLearnedPositions = Warning(
+        DiagnosticIds.UnboundedLengthWithLearnedPositions,
+        "Unbounded tokenizer with learned positions",
+        "model_max_length is null (unbounded), but the {0} learned position embeddings only cover inputs of up to {0} tokens");
 
     // ---- RNA4xxx: variants and cross-spec ----
 
@@ -178,6 +232,56 @@ internal static class DiagnosticDescriptors
         "Variant overrides an absent block",
         "Variant '{0}' sets '{1}', but '{2}' is null in this spec");
 
+    /// <summary>{0}: the missing name; {1}: "; did you mean 'x'?", " (the base of 'y')" or "".</summary>
+    public static readonly DiagnosticDescriptor UnknownBaseSpec = Error(
+        DiagnosticIds.UnknownBaseSpec,
+        "Unknown base spec",
+        "The spec extends '{0}', but no spec of this compilation declares that model name{1}");
+
+    /// <summary>{0}: the extends value; {1}: the cycle ("a -> b -> a").</summary>
+    public static readonly DiagnosticDescriptor CircularExtends = Error(
+        DiagnosticIds.CircularExtends,
+        "Circular extends",
+        "The spec extends '{0}', which leads into a cycle: {1}");
+
+    // ---- RNA5xxx: attribute specs ----
+
+    /// <summary>{0}: the class.</summary>
+    public static readonly DiagnosticDescriptor AttributeSpecNotPartial = Error(
+        DiagnosticIds.AttributeSpecNotPartial,
+        "Attribute spec class is not partial",
+        "Class '{0}' declares a model with [RnaModel] and must be partial, because the generator adds members to it");
+
+    /// <summary>{0}: the class.</summary>
+    public static readonly DiagnosticDescriptor AttributeSpecNestedOrGeneric = Error(
+        DiagnosticIds.AttributeSpecNestedOrGeneric,
+        "Attribute spec class is nested or generic",
+        "Class '{0}' declares a model with [RnaModel] and must be a top-level, non-generic class");
+
+    /// <summary>{0}: the attribute; {1}: the class.</summary>
+    public static readonly DiagnosticDescriptor AttributeOnOtherDeclaration = Error(
+        DiagnosticIds.AttributeOnOtherDeclaration,
+        "Spec attribute on another declaration",
+        "[{0}] must be on the same declaration of '{1}' as [RnaModel]");
+
+    /// <summary>{0}: the argument ("RnaNorm.Eps"); {1}: why.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedAttributeValue = Error(
+        DiagnosticIds.UnsupportedAttributeValue,
+        "Unsupported attribute value",
+        "{0} cannot be used as a spec value: {1}");
+
+    /// <summary>{0}: the argument; {1}: what it conflicts with.</summary>
+    public static readonly DiagnosticDescriptor ConflictingAttributeArguments = Error(
+        DiagnosticIds.ConflictingAttributeArguments,
+        "Conflicting attribute arguments",
+        "{0} conflicts with {1}");
+
+    /// <summary>{0}: the variant name.</summary>
+    public static readonly DiagnosticDescriptor DuplicateVariantAttribute = Error(
+        DiagnosticIds.DuplicateVariantAttribute,
+        "Duplicate variant attribute",
+        "Variant '{0}' is declared by more than one [RnaModelVariant]");
+
     // ---- RNA9xxx: internal ----
 
     /// <summary>{0}: the exception message.</summary>
@@ -207,13 +311,30 @@ internal static class DiagnosticDescriptors
         InvalidCheckpointAlias,
         VocabSizeTooSmall,
         MaxLengthWithoutPositions,
+        NoRoomForSequence,
+        CheckpointAliasCollision,
+        HeadInputMissing,
         SuspiciousLayerNormEps,
         VocabSizeLargerThanVocabulary,
+        UnusualPoolerActivation,
+        PairPriorWithoutHiddenUnits,
+        UnusualRotaryBase,
+        UnreachableVocabularyEntry,
+        PoolerWithoutCls,
+        UnboundedLengthWithLearnedPositions,
         VariantUnknownField,
         VariantArchitectureField,
         DuplicateVariantName,
         DuplicateModelName,
         VariantOverridesAbsentBlock,
+        UnknownBaseSpec,
+        CircularExtends,
+        AttributeSpecNotPartial,
+        AttributeSpecNestedOrGeneric,
+        AttributeOnOtherDeclaration,
+        UnsupportedAttributeValue,
+        ConflictingAttributeArguments,
+        DuplicateVariantAttribute,
         InternalError);
 
     public static string HelpLink(string id) => string.Format(System.Globalization.CultureInfo.InvariantCulture, HelpLinkFormat, id);

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.CodeAnalysis.Text;
@@ -6,8 +7,11 @@ namespace RnaLm.Generator.Json;
 
 // The immutable tree produced by JsonReader. Every node knows the TextSpan of its token(s) in the
 // source text (strings include their quotes, objects and arrays their brackets), so the spec parser
-// can point a diagnostic at exactly the offending token. The tree never leaves the parse step, so
-// it is not value-equatable on purpose.
+// can point a diagnostic at exactly the offending token. The tree is the intermediate representation
+// of a spec: JSON files and attribute specs (Attributes/AttributeSpecReader) both produce it, and
+// `extends` merges trees (Spec/SpecResolver). It flows through the pipeline inside SpecDocument, so
+// it compares by value: kind, value, raw text and every span (a whitespace edit is a change here;
+// the ModelSpec built from it stays equal).
 
 internal enum JsonNodeKind
 {
@@ -21,7 +25,7 @@ internal enum JsonNodeKind
 }
 
 /// <summary>A JSON value with the span of its text.</summary>
-internal abstract class JsonNode
+internal abstract class JsonNode : System.IEquatable<JsonNode>
 {
     protected JsonNode(JsonNodeKind kind, TextSpan span)
     {
@@ -45,10 +49,23 @@ internal abstract class JsonNode
         JsonNodeKind.False => "false",
         _ => "null",
     };
+
+    /// <summary>The same value with every span (names and braces included) replaced by <paramref name="span"/>.</summary>
+    public abstract JsonNode Relocate(TextSpan span);
+
+    public bool Equals(JsonNode? other) =>
+        ReferenceEquals(this, other) || (other is not null && other.Kind == Kind && other.Span == Span && EqualsCore(other));
+
+    public override bool Equals(object? obj) => obj is JsonNode other && Equals(other);
+
+    public override int GetHashCode() => ((int)Kind * 397) ^ Span.GetHashCode();
+
+    /// <summary>Compares the kind-specific content (kind and span are already equal).</summary>
+    protected abstract bool EqualsCore(JsonNode other);
 }
 
 /// <summary>One "name": value pair of an object, in source order.</summary>
-internal sealed class JsonProperty
+internal sealed class JsonProperty : System.IEquatable<JsonProperty>
 {
     public JsonProperty(string name, TextSpan nameSpan, JsonNode value)
     {
@@ -66,21 +83,50 @@ internal sealed class JsonProperty
     public JsonNode Value { get; }
 
     public TextSpan ValueSpan => Value.Span;
+
+    public bool Equals(JsonProperty? other) =>
+        ReferenceEquals(this, other) || (other is not null && Name == other.Name && NameSpan == other.NameSpan && Value.Equals(other.Value));
+
+    public override bool Equals(object? obj) => obj is JsonProperty other && Equals(other);
+
+    public override int GetHashCode() => (Name.GetHashCode() * 397) ^ NameSpan.GetHashCode();
 }
 
 internal sealed class JsonObject : JsonNode
 {
-    public JsonObject(TextSpan span, ImmutableArray<JsonProperty> properties)
+    public JsonObject(TextSpan span, ImmutableArray<JsonProperty> properties, TextSpan? openBraceSpan = null)
         : base(JsonNodeKind.Object, span)
     {
         Properties = properties;
+        OpenBraceSpan = openBraceSpan ?? new TextSpan(span.Start, Math.Min(1, span.Length));
     }
 
     /// <summary>Properties in source order; names are unique (the reader rejects duplicates).</summary>
     public ImmutableArray<JsonProperty> Properties { get; }
 
-    /// <summary>The opening brace: where "required field missing" diagnostics point.</summary>
-    public TextSpan OpenBraceSpan => new(Span.Start, 1);
+    /// <summary>
+    /// Where "required field missing" diagnostics point: the opening brace in a JSON file, the attribute's name
+    /// for an attribute spec, the <c>extends</c> value for an object inherited from a base spec.
+    /// </summary>
+    public TextSpan OpenBraceSpan { get; }
+
+    public override JsonNode Relocate(TextSpan span)
+    {
+        var builder = ImmutableArray.CreateBuilder<JsonProperty>(Properties.Length);
+        foreach (var p in Properties) builder.Add(new JsonProperty(p.Name, span, p.Value.Relocate(span)));
+        return new JsonObject(span, builder.MoveToImmutable(), span);
+    }
+
+    protected override bool EqualsCore(JsonNode other)
+    {
+        var o = (JsonObject)other;
+        if (o.OpenBraceSpan != OpenBraceSpan || o.Properties.Length != Properties.Length) return false;
+        for (int i = 0; i < Properties.Length; i++)
+        {
+            if (!Properties[i].Equals(o.Properties[i])) return false;
+        }
+        return true;
+    }
 
     public JsonProperty? Find(string name)
     {
@@ -101,18 +147,67 @@ internal sealed class JsonArray : JsonNode
     }
 
     public ImmutableArray<JsonNode> Items { get; }
+
+    public override JsonNode Relocate(TextSpan span)
+    {
+        var builder = ImmutableArray.CreateBuilder<JsonNode>(Items.Length);
+        foreach (var item in Items) builder.Add(item.Relocate(span));
+        return new JsonArray(span, builder.MoveToImmutable());
+    }
+
+    protected override bool EqualsCore(JsonNode other)
+    {
+        var o = (JsonArray)other;
+        if (o.Items.Length != Items.Length) return false;
+        for (int i = 0; i < Items.Length; i++)
+        {
+            if (!Items[i].Equals(o.Items[i])) return false;
+        }
+        return true;
+    }
 }
 
 internal sealed class JsonString : JsonNode
 {
-    public JsonString(TextSpan span, string value)
+    public JsonString(TextSpan span, string value, string rawText)
         : base(JsonNodeKind.String, span)
     {
         Value = value;
+        RawText = rawText;
     }
 
     /// <summary>The unescaped value.</summary>
     public string Value { get; }
+
+    /// <summary>The token as written, quotes and escapes included (for messages).</summary>
+    public string RawText { get; }
+
+    public override JsonNode Relocate(TextSpan span) => new JsonString(span, Value, RawText);
+
+    protected override bool EqualsCore(JsonNode other) => ((JsonString)other).Value == Value && ((JsonString)other).RawText == RawText;
+
+    /// <summary>A JSON string token for <paramref name="value"/> (quoted, with JSON escapes).</summary>
+    public static string Quote(string value)
+    {
+        var builder = new System.Text.StringBuilder(value.Length + 2);
+        builder.Append('"');
+        foreach (char c in value)
+        {
+            switch (c)
+            {
+                case '"': builder.Append("\\\""); break;
+                case '\\': builder.Append("\\\\"); break;
+                case '\n': builder.Append("\\n"); break;
+                case '\r': builder.Append("\\r"); break;
+                case '\t': builder.Append("\\t"); break;
+                default:
+                    if (c < ' ') builder.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
+                    else builder.Append(c);
+                    break;
+            }
+        }
+        return builder.Append('"').ToString();
+    }
 }
 
 internal sealed class JsonNumber : JsonNode
@@ -146,6 +241,10 @@ internal sealed class JsonNumber : JsonNode
 
     public override string Describe() => IsIntegerLiteral ? "a number" : "a non-integer number";
 
+    public override JsonNode Relocate(TextSpan span) => new JsonNumber(span, RawText, Value);
+
+    protected override bool EqualsCore(JsonNode other) => ((JsonNumber)other).RawText == RawText;
+
     private static readonly char[] NonIntegerChars = { '.', 'e', 'E' };
 }
 
@@ -158,6 +257,10 @@ internal sealed class JsonBoolean : JsonNode
     }
 
     public bool Value { get; }
+
+    public override JsonNode Relocate(TextSpan span) => new JsonBoolean(span, Value);
+
+    protected override bool EqualsCore(JsonNode other) => true;
 }
 
 internal sealed class JsonNull : JsonNode
@@ -166,6 +269,10 @@ internal sealed class JsonNull : JsonNode
         : base(JsonNodeKind.Null, span)
     {
     }
+
+    public override JsonNode Relocate(TextSpan span) => new JsonNull(span);
+
+    protected override bool EqualsCore(JsonNode other) => true;
 }
 
 internal enum JsonErrorKind

@@ -69,7 +69,7 @@ internal sealed class JsonReader
                 {
                     int start = _pos;
                     string value = ReadString();
-                    return new JsonString(TextSpan.FromBounds(start, _pos), value);
+                    return new JsonString(TextSpan.FromBounds(start, _pos), value, _text.Substring(start, _pos - start));
                 }
             case '-':
                 return ReadNumber();

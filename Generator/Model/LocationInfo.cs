@@ -10,4 +10,7 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
 
     public static LocationInfo Create(string path, SourceText text, TextSpan span) =>
         new(path, span, text.Lines.GetLinePositionSpan(span));
+
+    public static LocationInfo Create(string path, LineMap lines, TextSpan span) =>
+        new(path, span, lines.GetLinePositionSpan(span));
 }

@@ -213,9 +213,26 @@ internal sealed record VariantSpec(
     public string? Architecture { get; init; }
 }
 
-/// <summary>The parse result of one spec file: the model (null when it has errors) and every diagnostic.</summary>
+/// <summary>The parse result of one spec (file or attribute spec): the model (null when it has errors) and every diagnostic.</summary>
 internal sealed record ParsedSpec(string FilePath, ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
 {
+    private string? _key;
+    private string? _display;
+
+    /// <summary>Identifies the spec (<see cref="SpecDocument.Key"/>); the file path unless set.</summary>
+    public string Key
+    {
+        get => _key ?? FilePath;
+        init => _key = value;
+    }
+
+    /// <summary>How messages about other specs name this one (<see cref="SpecDocument.Display"/>); the file path unless set.</summary>
+    public string Display
+    {
+        get => _display ?? FilePath;
+        init => _display = value;
+    }
+
     /// <summary>The model, variant and type names this file declares, with their locations, for the
     /// cross-spec check <see cref="SpecValidation.CheckDuplicateNames"/> (filled even when Spec is null).</summary>
     public EquatableArray<DeclaredName> DeclaredNames { get; init; }
@@ -224,8 +241,8 @@ internal sealed record ParsedSpec(string FilePath, ModelSpec? Spec, EquatableArr
     // leaves a clean spec's parse result Unchanged and its outputs cached. Cost: after such an edit
     // an RNA4004 for this file keeps its old position until the next real change.
     public bool Equals(ParsedSpec? other) =>
-        other is not null && FilePath == other.FilePath && Equals(Spec, other.Spec) && Diagnostics.Equals(other.Diagnostics)
-        && DeclaredName.SameNames(DeclaredNames, other.DeclaredNames);
+        other is not null && FilePath == other.FilePath && Key == other.Key && Display == other.Display && Equals(Spec, other.Spec)
+        && Diagnostics.Equals(other.Diagnostics) && DeclaredName.SameNames(DeclaredNames, other.DeclaredNames);
 
-    public override int GetHashCode() => (FilePath, Spec, Diagnostics).GetHashCode();
+    public override int GetHashCode() => (Key, Spec, Diagnostics).GetHashCode();
 }

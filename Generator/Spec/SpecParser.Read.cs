@@ -44,29 +44,9 @@ internal sealed partial class SpecParser
     private bool _mlmBias;
     private CheckpointSpec? _checkpoint;
 
-    /// <summary>Reads the whole file; returns null when the spec cannot be built.</summary>
-    private ModelSpec? ParseSpec()
+    /// <summary>Reads the (merged) top-level object; returns null when the spec cannot be built.</summary>
+    private ModelSpec? ParseSpec(JsonObject root)
     {
-        var parsed = JsonReader.Parse(_text);
-        if (parsed.Error is { } error)
-        {
-            if (error.Kind == JsonErrorKind.DuplicateProperty)
-            {
-                Report(DiagnosticDescriptors.DuplicateProperty, error.Span, error.PropertyName ?? "");
-            }
-            else
-            {
-                Report(DiagnosticDescriptors.MalformedJson, error.Span, error.Message);
-            }
-            return null;
-        }
-        if (parsed.Root is not JsonObject root)
-        {
-            var node = parsed.Root!;
-            Report(DiagnosticDescriptors.WrongValueType, node.Span, "(root)", "an object", node.Describe());
-            return null;
-        }
-
         CheckFields(root, "", "");
         if (!ReadVersion(root)) return null;
         _cancellationToken.ThrowIfCancellationRequested();
@@ -91,7 +71,7 @@ internal sealed partial class SpecParser
         _cancellationToken.ThrowIfCancellationRequested();
 
         if (_hasErrors || family is null || variants is null) return null;
-        return Build(config, family, variants.Value);
+        return Assemble(config, family, variants.Value);
     }
 
     /// <summary>False when the version is one this generator cannot read (nothing else is checked then).</summary>
@@ -279,7 +259,15 @@ internal sealed partial class SpecParser
             }
         }
         var baseProperty = rotary.Find("base");
-        _rotaryBase = baseProperty is null ? 10000 : ReadNumber(baseProperty.Value, path + ".base", positive: true, false)?.Value ?? 10000;
+        _rotaryBase = 10000;
+        if (baseProperty is not null && ReadNumber(baseProperty.Value, path + ".base", positive: true, false) is { } rotaryBase)
+        {
+            _rotaryBase = rotaryBase.Value;
+            if (rotaryBase.Value < 1e3 || rotaryBase.Value > 1e7)
+            {
+                Report(DiagnosticDescriptors.UnusualRotaryBase, baseProperty.ValueSpan, ((JsonNumber)baseProperty.Value).RawText);
+            }
+        }
         _rotaryInterleaved = OptionalBool(rotary, path, "interleaved", true)?.Value ?? true;
         _rotaryStoredFrequencies = OptionalBool(rotary, path, "stored_frequencies", true)?.Value ?? true;
     }
@@ -338,7 +326,12 @@ internal sealed partial class SpecParser
         {
             _poolerInCheckpoint = ReadBool(inCheckpoint.Value, "pooler.in_checkpoint", false)?.Value ?? false;
         }
-        _poolerActivation = OptionalEnum(pooler, "pooler", "activation", SpecSchema.Activations, "tanh")?.Value ?? "tanh";
+        var activation = OptionalEnum(pooler, "pooler", "activation", SpecSchema.Activations, "tanh");
+        _poolerActivation = activation?.Value ?? "tanh";
+        if (activation is { Value: not "tanh", Span: { } span })
+        {
+            Report(DiagnosticDescriptors.UnusualPoolerActivation, span, activation.Value.Value);
+        }
     }
 
     private void ReadMlmHead(JsonObject root, SpecConfig config)
@@ -357,18 +350,22 @@ internal sealed partial class SpecParser
 
     private SecondaryStructureSpec? _secondaryStructure;
     private TextSpan? _secondaryStructureName;
+    /// <summary>"heads.secondary_structure.attention_head" (checked against each variant's heads).</summary>
+    private Val<int>? _ssAttentionHead;
 
     /// <summary>"heads": extra heads the family's code includes (the generic task heads always exist).</summary>
     private void ReadHeads(JsonObject root)
     {
+        // null is "no extra heads" (so a spec can drop a head it inherits).
+        if (root.Find("heads") is { Value: JsonNull }) return;
         var heads = Section(root, "", "heads", required: false);
         if (heads is null) return;
         var ssProperty = Optional(heads, "secondary_structure");
-        if (ssProperty is null) return;
+        if (ssProperty is null || ssProperty.Value is JsonNull) return;
         const string path = "heads.secondary_structure";
         if (ssProperty.Value is not JsonObject ss)
         {
-            Report(DiagnosticDescriptors.WrongValueType, ssProperty.ValueSpan, path, "an object", ssProperty.Value.Describe());
+            Report(DiagnosticDescriptors.WrongValueType, ssProperty.ValueSpan, path, "an object or null", ssProperty.Value.Describe());
             return;
         }
         CheckFields(ss, path, path);
@@ -378,7 +375,9 @@ internal sealed partial class SpecParser
             if (property is null) return fallback;
             return ReadInt(property.Value, path + "." + name, min, false)?.Value ?? fallback;
         }
-        int head = Read("attention_head", 5, 0);
+        var headProperty = Optional(ss, "attention_head");
+        _ssAttentionHead = headProperty is null ? Val<int>.Default(5) : ReadInt(headProperty.Value, path + ".attention_head", 0, false);
+        int head = _ssAttentionHead?.Value ?? 5;
         int channels = Read("channels", 64, 2);
         int blocks = Read("blocks", 8, 1);
         int kernel = Read("kernel_size", 7, 1);
@@ -388,7 +387,8 @@ internal sealed partial class SpecParser
         }
         if (_pairPrior is null)
         {
-            Report(DiagnosticDescriptors.FieldNotAllowedHere, ssProperty.NameSpan, path, "the family has an attention.pair_prior (the head reads its carried logits)");
+            Report(DiagnosticDescriptors.HeadInputMissing, ssProperty.NameSpan, path,
+                "the carried attention logits of the pair prior", "the family has no attention.pair_prior");
         }
         _secondaryStructure = new SecondaryStructureSpec(head, channels, blocks, kernel);
         _secondaryStructureName = ssProperty.NameSpan;
@@ -461,14 +461,16 @@ internal sealed partial class SpecParser
                 config.OutputAttentionBiases = ReadBool(node, displayPath, overridden);
                 if (config.OutputAttentionBiases is { Value: true } && _pairPrior is null)
                 {
-                    Report(DiagnosticDescriptors.FieldNotAllowedHere, node.Span, displayPath, "the family has an attention.pair_prior");
+                    Report(DiagnosticDescriptors.HeadInputMissing, node.Span, displayPath,
+                        "the attention biases of the pair prior", "the family has no attention.pair_prior");
                 }
                 break;
             case "architecture":
                 config.Architecture = ReadEnum(node, displayPath, SpecSchema.Architectures, overridden);
                 if (config.Architecture is { Value: "secondary_structure" } && _secondaryStructure is null)
                 {
-                    Report(DiagnosticDescriptors.FieldNotAllowedHere, node.Span, displayPath + " = \"secondary_structure\"", "the family declares heads.secondary_structure");
+                    Report(DiagnosticDescriptors.HeadInputMissing, node.Span, displayPath,
+                        "the secondary-structure head", "the family declares no heads.secondary_structure");
                 }
                 break;
             default: throw new System.InvalidOperationException("not a configuration path: " + schemaPath);
@@ -535,6 +537,7 @@ internal sealed partial class SpecParser
             return null;
         }
         var builder = ImmutableArray.CreateBuilder<string>(array.Items.Length);
+        var spans = ImmutableArray.CreateBuilder<TextSpan>(array.Items.Length);
         bool ok = true;
         for (int i = 0; i < array.Items.Length; i++)
         {
@@ -559,8 +562,9 @@ internal sealed partial class SpecParser
                 continue;
             }
             builder.Add(letter.Value);
+            spans.Add(item.Span);
         }
         if (!ok) return null;
-        return new Val<AlphabetChoice?>(new AlphabetChoice(Vocabularies.Custom, builder.ToImmutable()), node.Span, overridden);
+        return new Val<AlphabetChoice?>(new AlphabetChoice(Vocabularies.Custom, builder.ToImmutable(), spans.ToImmutable()), node.Span, overridden);
     }
 }

@@ -66,6 +66,40 @@ internal sealed partial class SpecParser
             else
             {
                 vocabulary = Vocabularies.Build(choice.Letters, nmers.Value);
+                // Distinct letters give distinct k-mers, but a k-mer can spell a special token ("<pad>" from '<' 'p' 'a' 'd' '>').
+                var seen = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+                foreach (var token in vocabulary)
+                {
+                    if (seen.Add(token)) continue;
+                    ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidVocabulary, new[] { nmers.Origin, alphabet.Origin },
+                        "the vocabulary holds \"" + token + "\" twice: the alphabet's " + Str(nmers.Value) + "-mers spell the special token");
+                    vocabulary = default;
+                    break;
+                }
+            }
+
+            // Letters that text can never produce (the tokenizer upper-cases and/or maps T to U first).
+            if (!vocabulary.IsDefault && c.UpperCase is { } upperCase && c.TToU is { } mapsT)
+            {
+                for (int i = 0; i < choice.LetterSpans.Length && i < choice.Letters.Length; i++)
+                {
+                    string letter = choice.Letters[i];
+                    string? reason = null;
+                    Origin because = default;
+                    if (upperCase.Value && letter != letter.ToUpperInvariant())
+                    {
+                        reason = "the tokenizer upper-cases text first (upper_case is true)";
+                        because = upperCase.Origin;
+                    }
+                    else if (mapsT.Value && letter == "T")
+                    {
+                        reason = "the tokenizer replaces T with U first (t_to_u is true)";
+                        because = mapsT.Origin;
+                    }
+                    if (reason is null) continue;
+                    ReportRule(isVariant, fallback, DiagnosticDescriptors.UnreachableVocabularyEntry,
+                        new[] { new Origin(choice.LetterSpans[i], alphabet.Overridden), because }, JsonString.Quote(letter), reason);
+                }
             }
         }
 
@@ -92,6 +126,22 @@ internal sealed partial class SpecParser
                 "with a vocabulary that lacks the single-letter tokens A, C, G and U");
         }
 
+        // The pair prior's MLP 1 -> heads/2 -> heads needs two heads for a hidden unit.
+        if (_pairPrior is { } prior && c.Heads is { } priorHeads && priorHeads.Value / 2 == 0)
+        {
+            ReportRule(isVariant, fallback, DiagnosticDescriptors.PairPriorWithoutHiddenUnits,
+                new[] { priorHeads.Origin, new Origin(prior, false) }, Str(priorHeads.Value));
+        }
+
+        // The secondary-structure head reads one head of the carried logits: it must exist.
+        if (_secondaryStructure is not null && _pairPrior is not null && _ssAttentionHead is { } ssHead && c.Heads is { } modelHeads && ssHead.Value >= modelHeads.Value)
+        {
+            ReportRule(isVariant, fallback, DiagnosticDescriptors.HeadInputMissing,
+                new[] { ssHead.Origin, modelHeads.Origin, new Origin(_secondaryStructureName, false) },
+                "heads.secondary_structure.attention_head", "attention head " + Str(ssHead.Value) + " of the last layer's carried logits",
+                "the model has " + Str(modelHeads.Value) + " heads (0 to " + Str(modelHeads.Value - 1) + ")");
+        }
+
         // Rule 4: the tokenizer's fixed length fits the learned table; "positions" needs a table.
         if (c.ModelMaxLength is { } maxLength && c.PositionMax is { } positions)
         {
@@ -105,6 +155,31 @@ internal sealed partial class SpecParser
                 ReportRule(isVariant, fallback, DiagnosticDescriptors.MaxLengthWithoutPositions,
                     new[] { maxLength.Origin, positions.Origin });
             }
+            else if (maxLength.Value.Kind == MaxLengthKind.Unbounded && _positionKind == PositionKind.Learned)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.UnboundedLengthWithLearnedPositions,
+                    new[] { maxLength.Origin, positions.Origin }, Str(positions.Value));
+            }
+            else if (c.AddBos is { } bos && c.AddEos is { } eos && (bos.Value || eos.Value)
+                && maxLength.Value.Resolve(positions.Value) is int limit && limit > 0)
+            {
+                // model_max_length counts the special tokens (the tokenizer truncates to it, specials included).
+                int specials = (bos.Value ? 1 : 0) + (eos.Value ? 1 : 0);
+                if (limit <= specials)
+                {
+                    var lengthOrigins = maxLength.Value.Kind == MaxLengthKind.FromPositions
+                        ? new[] { positions.Origin, maxLength.Origin, bos.Origin, eos.Origin }
+                        : new[] { maxLength.Origin, bos.Origin, eos.Origin };
+                    ReportRule(isVariant, fallback, DiagnosticDescriptors.NoRoomForSequence, lengthOrigins,
+                        Str(specials), bos.Value && eos.Value ? "<cls> and <eos>" : bos.Value ? "<cls>" : "<eos>", Str(limit));
+                }
+            }
+        }
+
+        // The pooler reads h[:, 0], which is <cls> only when the tokenizer adds it.
+        if (c.AddBos is { Value: false } noBos)
+        {
+            ReportRule(isVariant, fallback, DiagnosticDescriptors.PoolerWithoutCls, new[] { noBos.Origin });
         }
 
         if (vocabulary.IsDefault || c.AddBos is not { } addBos || c.AddEos is not { } addEos || c.UpperCase is not { } upper
@@ -150,6 +225,7 @@ internal sealed partial class SpecParser
         }
 
         var aliases = ImmutableArray.CreateBuilder<AliasSpec>();
+        var written = new System.Collections.Generic.List<(Val<string> Pattern, Val<string> Replacement, string Path)>();
         foreach (var (item, itemPath) in Items(checkpoint, path, "aliases"))
         {
             if (AsObject(item, itemPath) is not { } alias) continue;
@@ -161,8 +237,10 @@ internal sealed partial class SpecParser
             if (patternValue is { } p && replacementValue is { } r && CheckAlias(p, r))
             {
                 aliases.Add(new AliasSpec(p.Value, r.Value));
+                written.Add((p, r, itemPath));
             }
         }
+        CheckAliasCollisions(written);
 
         var tied = ImmutableArray.CreateBuilder<TiedSpec>();
         foreach (var (item, itemPath) in Items(checkpoint, path, "tied"))
@@ -254,10 +332,89 @@ internal sealed partial class SpecParser
         return true;
     }
 
-    private LocationInfo LocationInfoAt(TextSpan span) => LocationInfo.Create(_path, _text, span);
+    /// <summary>
+    /// RNA3013. Aliases run in order, each on the result of the previous one, so two keys meet when:
+    /// (1) two aliases write the same replacement and their patterns overlap (the patterns are equal, or one of
+    /// them is a literal whose text the other matches), or (2) a later alias's pattern matches what an earlier
+    /// alias writes (its replacement, group references read as "0"), so keys the earlier one renames are renamed
+    /// again onto the keys the later one renames directly. Reported at the later alias's replacement (1) or
+    /// pattern (2).
+    /// </summary>
+    private void CheckAliasCollisions(System.Collections.Generic.List<(Val<string> Pattern, Val<string> Replacement, string Path)> aliases)
+    {
+        for (int j = 1; j < aliases.Count; j++)
+        {
+            var later = aliases[j];
+            var laterRegex = new Regex(later.Pattern.Value, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            for (int i = 0; i < j; i++)
+            {
+                var earlier = aliases[i];
+                var earlierRegex = new Regex(earlier.Pattern.Value, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                if (earlier.Replacement.Value == later.Replacement.Value
+                    && (earlier.Pattern.Value == later.Pattern.Value
+                        || Matches(laterRegex, LiteralText(earlier.Pattern.Value))
+                        || Matches(earlierRegex, LiteralText(later.Pattern.Value))))
+                {
+                    Report(DiagnosticDescriptors.CheckpointAliasCollision, later.Replacement.Span!.Value, later.Pattern.Value,
+                        "it writes the same replacement '" + later.Replacement.Value + "' as " + earlier.Path + " ('" + earlier.Pattern.Value
+                        + "'), and the two patterns match the same keys");
+                    break;
+                }
+                string output = GroupReference.Replace(earlier.Replacement.Value, "0");
+                if (Matches(laterRegex, output))
+                {
+                    Report(DiagnosticDescriptors.CheckpointAliasCollision, later.Pattern.Span!.Value, later.Pattern.Value,
+                        "it also matches '" + output + "', which " + earlier.Path + " writes, so keys that alias renames are renamed again onto the keys this one renames");
+                    break;
+                }
+            }
+        }
+    }
+
+    private static readonly Regex GroupReference = new(@"\$(\d+|\{[^}]*\})", RegexOptions.CultureInvariant);
+
+    private static bool Matches(Regex regex, string? text)
+    {
+        if (text is null) return false;
+        try
+        {
+            return regex.IsMatch(text);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The only text a pattern matches when it is a literal: plain characters and escaped punctuation, optionally
+    /// anchored with ^ and $. Null for anything with classes, groups, alternation or quantifiers.
+    /// </summary>
+    private static string? LiteralText(string pattern)
+    {
+        var text = new System.Text.StringBuilder(pattern.Length);
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char c = pattern[i];
+            if ((c == '^' && i == 0) || (c == '$' && i == pattern.Length - 1)) continue;
+            if (c == '\\')
+            {
+                if (i + 1 >= pattern.Length) return null;
+                char next = pattern[++i];
+                if (char.IsLetterOrDigit(next)) return null;
+                text.Append(next);
+                continue;
+            }
+            if ("[](){}|*+?.^$".IndexOf(c) >= 0) return null;
+            text.Append(c);
+        }
+        return text.ToString();
+    }
+
+    private LocationInfo LocationInfoAt(TextSpan span) => _document.Locate(span);
 
     /// <summary>Assembles the model once every pass succeeded (all values are known to be valid here).</summary>
-    private ModelSpec Build(SpecConfig c, TokenizerSpec tokenizer, ImmutableArray<VariantSpec> variants)
+    private ModelSpec Assemble(SpecConfig c, TokenizerSpec tokenizer, ImmutableArray<VariantSpec> variants)
     {
         var kind = _positionKind!.Value;
         var position = new PositionSpec(

@@ -11,40 +11,127 @@ using RnaLm.Generator.Model;
 namespace RnaLm.Generator.Spec;
 
 /// <summary>
-/// Turns the text of one <c>*.model.json</c> file (spec language version 1, docs/spec.md) into a
-/// validated <see cref="ModelSpec"/> plus diagnostics. The work happens in four passes: JSON syntax
-/// (RNA1xxx), schema (RNA2xxx, while reading the tree), model rules on the family and on each
-/// resolved variant (RNA3xxx), and variant rules (RNA4xxx). The spec is null as soon as one error
-/// is reported; warnings keep it. The parser never throws (except on cancellation): an unexpected
-/// exception becomes RNA9001 at the start of the file.
+/// Turns one spec (spec language version 1, docs/spec.md) into a validated <see cref="ModelSpec"/> plus
+/// diagnostics. The work happens in four passes: JSON syntax (RNA1xxx, <see cref="ReadDocument"/>, per
+/// file), then on the tree after <c>extends</c> resolution (<see cref="SpecResolver"/>): schema (RNA2xxx,
+/// while reading the tree), model rules on the family and on each resolved variant (RNA3xxx), and
+/// variant rules (RNA4xxx). Attribute specs enter at the second pass with a tree built from their
+/// attributes (Attributes/AttributeSpecReader). The spec is null as soon as one error is reported;
+/// warnings keep it. The parser never throws (except on cancellation): an unexpected exception becomes
+/// RNA9001 at the start of the file.
 /// </summary>
 internal sealed partial class SpecParser
 {
+    private readonly SpecDocument _document;
     private readonly string _path;
-    private readonly SourceText _text;
     private readonly CancellationToken _cancellationToken;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private readonly List<DeclaredName> _declaredNames = new();
+    /// <summary>The span every inherited value carries (the <c>extends</c> value), or null without a base.</summary>
+    private readonly TextSpan? _inheritedSpan;
     private bool _hasErrors;
 
-    private SpecParser(string path, SourceText text, CancellationToken cancellationToken)
+    private SpecParser(SpecDocument document, TextSpan? inheritedSpan, CancellationToken cancellationToken)
     {
-        _path = path;
-        _text = text;
+        _document = document;
+        _path = document.FilePath;
+        _inheritedSpan = inheritedSpan;
         _cancellationToken = cancellationToken;
     }
 
-    /// <summary>Parses and validates one spec file. Never throws, except <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>
+    /// Parses and validates one spec file on its own (an <c>extends</c> can only name the file itself, which is a
+    /// cycle). Never throws, except <see cref="OperationCanceledException"/>.
+    /// </summary>
     /// <param name="path">The file path, used in diagnostics locations and for <see cref="ModelSpec.SourceFile"/>.</param>
-    internal static ParsedSpec Parse(string path, SourceText text, CancellationToken ct)
+    internal static ParsedSpec Parse(string path, SourceText text, CancellationToken ct) => Parse(path, text, Array.Empty<SpecDocument>(), ct);
+
+    /// <summary>Parses one spec file whose <c>extends</c> may name any of <paramref name="others"/> (for tests and tools).</summary>
+    internal static ParsedSpec Parse(string path, SourceText text, IEnumerable<SpecDocument> others, CancellationToken ct)
     {
-        var parser = new SpecParser(path, text, ct);
-        ModelSpec? spec;
+        var document = ReadDocument(path, text, ct);
+        var index = SpecIndex.Create(others.Where(o => o.Key != document.Key).Concat(new[] { document }));
+        return Build(SpecResolver.Resolve(document, index, ct), ct);
+    }
+
+    /// <summary>
+    /// Pass 1, per file: the JSON syntax (RNA1xxx) and the top level being an object. The result is the spec's
+    /// JSON-level representation, before <c>extends</c> is resolved. Never throws (but on cancellation).
+    /// </summary>
+    internal static SpecDocument ReadDocument(string path, SourceText text, CancellationToken ct)
+    {
+        LineMap lines;
         try
         {
-            spec = parser.ParseSpec();
-            if (parser._hasErrors) spec = null;
-            else if (spec is null) throw new InvalidOperationException("the spec could not be built, but no error was reported");
+            lines = LineMap.From(text);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Unreadable(path, EmptyLines, InternalError(new LocationInfo(path, new TextSpan(0, 0), default), e));
+        }
+        try
+        {
+            ct.ThrowIfCancellationRequested();
+            var parsed = JsonReader.Parse(text);
+            if (parsed.Error is { } error)
+            {
+                var location = LocationInfo.Create(path, lines, error.Span);
+                return Unreadable(path, lines, error.Kind == JsonErrorKind.DuplicateProperty
+                    ? DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateProperty, location, error.PropertyName ?? "")
+                    : DiagnosticInfo.Create(DiagnosticDescriptors.MalformedJson, location, error.Message));
+            }
+            if (parsed.Root is not JsonObject root)
+            {
+                var node = parsed.Root!;
+                return Unreadable(path, lines, DiagnosticInfo.Create(DiagnosticDescriptors.WrongValueType,
+                    LocationInfo.Create(path, lines, node.Span), "(root)", "an object", node.Describe()));
+            }
+            return new SpecDocument(path, path, path, lines, root, EquatableArray<DiagnosticInfo>.Empty);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            return Unreadable(path, lines, InternalError(LocationInfo.Create(path, lines, new TextSpan(0, 0)), e));
+        }
+    }
+
+    private static readonly LineMap EmptyLines = LineMap.From(SourceText.From(""));
+
+    private static SpecDocument Unreadable(string path, LineMap lines, DiagnosticInfo diagnostic) =>
+        new(path, path, path, lines, null, new EquatableArray<DiagnosticInfo>(new[] { diagnostic }));
+
+    private static DiagnosticInfo InternalError(LocationInfo location, Exception e) =>
+        DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, location, e.GetType().Name + ": " + e.Message);
+
+    /// <summary>
+    /// Passes 2 to 4 on a resolved spec (its own tree merged over its bases'): schema, model rules, variants. The
+    /// result carries every diagnostic of the spec, those of reading and resolving included. Never throws (but on
+    /// cancellation): an unexpected exception becomes RNA9001 at the start of the file.
+    /// </summary>
+    internal static ParsedSpec Build(ResolvedSpec resolved, CancellationToken ct)
+    {
+        var document = resolved.Document;
+        var inheritedSpan = resolved.Bases.IsEmpty ? null : document.Extends?.ValueSpan;
+        var parser = new SpecParser(document, inheritedSpan, ct);
+        parser._diagnostics.AddRange(document.Diagnostics);
+        parser._diagnostics.AddRange(resolved.Diagnostics);
+        parser._hasErrors = parser._diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
+        ModelSpec? spec = null;
+        try
+        {
+            if (document.Root is not null && !resolved.Failed && !document.Skip)
+            {
+                spec = parser.ParseSpec(SpecResolver.Merge(resolved));
+                if (parser._hasErrors) spec = null;
+                else if (spec is null) throw new InvalidOperationException("the spec could not be built, but no error was reported");
+            }
+            else if (!parser._hasErrors && !document.Skip)
+            {
+                throw new InvalidOperationException("the spec could not be read, but no error was reported");
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -54,32 +141,35 @@ internal sealed partial class SpecParser
         {
             spec = null;
             parser._hasErrors = true;
-            parser._diagnostics.Add(DiagnosticInfo.Create(
-                DiagnosticDescriptors.InternalError,
-                StartOfFile(path, text),
-                e.GetType().Name + ": " + e.Message));
+            parser._diagnostics.Add(InternalError(StartOfFile(document), e));
         }
 
         // Report in document order (stable for equal positions, so the order stays deterministic).
         var diagnostics = parser._diagnostics
             .Select((d, i) => (d, i))
-            .OrderBy(x => x.d.Location?.Span.Start ?? 0)
+            .OrderBy(x => x.d.Location?.FilePath == document.FilePath ? 0 : 1)
+            .ThenBy(x => x.d.Location?.Span.Start ?? 0)
             .ThenBy(x => x.i)
             .Select(x => x.d)
             .ToEquatableArray();
-        return new ParsedSpec(path, spec, diagnostics) { DeclaredNames = parser._declaredNames.ToEquatableArray() };
+        return new ParsedSpec(document.FilePath, spec, diagnostics)
+        {
+            DeclaredNames = parser._declaredNames.ToEquatableArray(),
+            Key = document.Key,
+            Display = document.Display,
+        };
     }
 
-    /// <summary>The start of the file, without trusting <paramref name="text"/> (it may be what failed).</summary>
-    private static LocationInfo StartOfFile(string path, SourceText text)
+    /// <summary>The start of the file, without trusting the line map (it may be what failed).</summary>
+    private static LocationInfo StartOfFile(SpecDocument document)
     {
         try
         {
-            return LocationInfo.Create(path, text, new TextSpan(0, 0));
+            return document.Locate(new TextSpan(0, 0));
         }
         catch (Exception)
         {
-            return new LocationInfo(path, new TextSpan(0, 0), default);
+            return new LocationInfo(document.FilePath, new TextSpan(0, 0), default);
         }
     }
 
@@ -87,22 +177,29 @@ internal sealed partial class SpecParser
 
     private void Report(DiagnosticDescriptor descriptor, TextSpan span, params string[] args)
     {
+        bool inherited = _inheritedSpan is { } i && span == i;
+        // A warning about inherited values alone is the base's warning: the base reports it.
+        if (inherited && descriptor.DefaultSeverity != DiagnosticSeverity.Error) return;
         if (descriptor.DefaultSeverity == DiagnosticSeverity.Error) _hasErrors = true;
-        _diagnostics.Add(DiagnosticInfo.Create(descriptor, LocationInfo.Create(_path, _text, span), args));
+        _diagnostics.Add(DiagnosticInfo.Create(descriptor, _document.Locate(span), args));
     }
 
     /// <summary>
     /// Reports a rule that involves several values. For the family it points at the first operand
-    /// that was written in the file (else at <paramref name="fallback"/>). For a variant it is only
+    /// that was written in the file (else at <paramref name="fallback"/>); operands the spec wrote itself
+    /// come before inherited ones (which all sit at the <c>extends</c> value). For a variant it is only
     /// reported when the variant changed one of the operands (otherwise the family already reported
     /// it), and it points at the first operand the variant wrote.
     /// </summary>
     private void ReportRule(bool isVariant, TextSpan fallback, DiagnosticDescriptor descriptor, Origin[] operands, params string[] args)
     {
-        foreach (var operand in operands)
+        for (int pass = 0; pass < 2; pass++)
         {
-            if (operand.Span is { } span && (!isVariant || operand.Overridden))
+            foreach (var operand in operands)
             {
+                if (operand.Span is not { } span || (isVariant && !operand.Overridden)) continue;
+                bool inherited = _inheritedSpan is { } i && span == i;
+                if (inherited != (pass == 1)) continue;
                 Report(descriptor, span, args);
                 return;
             }
@@ -110,9 +207,14 @@ internal sealed partial class SpecParser
         if (!isVariant) Report(descriptor, fallback, args);
     }
 
-    private string Raw(JsonNode node)
+    private static string Raw(JsonNode node)
     {
-        string raw = _text.ToString(node.Span);
+        string raw = node switch
+        {
+            JsonString s => s.RawText,
+            JsonNumber n => n.RawText,
+            _ => node.Describe(),
+        };
         return raw.Length <= 60 ? raw : raw.Substring(0, 57) + "...";
     }
 

@@ -17,7 +17,7 @@ internal static class SpecSchema
         new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal)
         {
             [""] = ImmutableArray.Create(
-                "spec_version", "name", "type_name", "namespace", "description", "dims", "norm", "embeddings",
+                "spec_version", "name", "type_name", "namespace", "description", "extends", "dims", "norm", "embeddings",
                 "attention", "feed_forward", "pooler", "mlm_head", "heads", "tokenizer", "checkpoint",
                 "output_attention_biases", "architecture", "variants"),
             ["heads"] = ImmutableArray.Create("secondary_structure"),

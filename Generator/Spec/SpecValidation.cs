@@ -32,6 +32,12 @@ internal sealed record DeclaredName(DeclaredNameKind Kind, string Name, Location
     }
 }
 
+/// <summary>The cross-spec diagnostics and the keys of the specs they exclude from emission.</summary>
+internal sealed record CrossSpecResult(EquatableArray<DiagnosticInfo> Diagnostics, EquatableArray<string> Rejected)
+{
+    public static readonly CrossSpecResult Empty = new(EquatableArray<DiagnosticInfo>.Empty, EquatableArray<string>.Empty);
+}
+
 /// <summary>Checks that need every spec of the compilation at once.</summary>
 internal static class SpecValidation
 {
@@ -45,9 +51,20 @@ internal static class SpecValidation
     internal static EquatableArray<DiagnosticInfo> CheckDuplicateNames(ImmutableArray<ParsedSpec> specs)
     {
         if (specs.IsDefaultOrEmpty) return EquatableArray<DiagnosticInfo>.Empty;
-        var seen = new Dictionary<(bool IsType, string Name), string>();
+        return Check(specs).Diagnostics;
+    }
+
+    /// <summary>
+    /// <see cref="CheckDuplicateNames"/> plus the keys of the specs that received RNA4004: those are not emitted
+    /// (their generated files would clash with the earlier spec's), while the earlier spec still is.
+    /// </summary>
+    internal static CrossSpecResult Check(ImmutableArray<ParsedSpec> specs)
+    {
+        if (specs.IsDefaultOrEmpty) return CrossSpecResult.Empty;
+        var seen = new Dictionary<(bool IsType, string Name), ParsedSpec>();
         var diagnostics = new List<DiagnosticInfo>();
-        var ordered = specs.Select((s, i) => (s, i)).OrderBy(x => x.s.FilePath, StringComparer.Ordinal).ThenBy(x => x.i).Select(x => x.s);
+        var rejected = new SortedSet<string>(StringComparer.Ordinal);
+        var ordered = specs.Select((s, i) => (s, i)).OrderBy(x => x.s.Key, StringComparer.Ordinal).ThenBy(x => x.i).Select(x => x.s);
         foreach (var spec in ordered)
         {
             var own = new HashSet<(bool, string)>();
@@ -55,19 +72,20 @@ internal static class SpecValidation
             {
                 var key = (declared.Kind == DeclaredNameKind.Type, declared.Name);
                 if (!own.Add(key)) continue;
-                if (seen.TryGetValue(key, out var otherFile))
+                if (seen.TryGetValue(key, out var other))
                 {
-                    if (otherFile == spec.FilePath) continue;
+                    if (other.Key == spec.Key) continue;
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateModelName, declared.Location,
-                        Describe(declared.Kind), declared.Name, otherFile));
+                        Describe(declared.Kind), declared.Name, other.Display));
+                    rejected.Add(spec.Key);
                 }
                 else
                 {
-                    seen.Add(key, spec.FilePath);
+                    seen.Add(key, spec);
                 }
             }
         }
-        return diagnostics.ToEquatableArray();
+        return new CrossSpecResult(diagnostics.ToEquatableArray(), rejected.ToEquatableArray());
     }
 
     private static string Describe(DeclaredNameKind kind) => kind switch

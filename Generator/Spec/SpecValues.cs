@@ -44,15 +44,19 @@ internal readonly struct Val<T>
 /// <summary>"tokenizer.alphabet": a built-in name, or "custom" with the letters written in the spec.</summary>
 internal sealed class AlphabetChoice
 {
-    public AlphabetChoice(string name, ImmutableArray<string> letters)
+    public AlphabetChoice(string name, ImmutableArray<string> letters, ImmutableArray<TextSpan> letterSpans = default)
     {
         Name = name;
         Letters = letters;
+        LetterSpans = letterSpans.IsDefault ? ImmutableArray<TextSpan>.Empty : letterSpans;
     }
 
     public string Name { get; }
 
     public ImmutableArray<string> Letters { get; }
+
+    /// <summary>Where each letter of a custom alphabet is written (empty for built-in alphabets).</summary>
+    public ImmutableArray<TextSpan> LetterSpans { get; }
 }
 
 /// <summary>

@@ -1,0 +1,138 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Text;
+
+namespace RnaLm.Generator.Attributes;
+
+internal enum AttributeKind
+{
+    /// <summary>[RnaModel]: the top-level object.</summary>
+    Root,
+    /// <summary>An attribute whose properties are the fields of one JSON object (dims, norm, ...).</summary>
+    Section,
+    /// <summary>An attribute that adds one item (an object) to a JSON array, in declaration order.</summary>
+    ArrayItem,
+    /// <summary>[RnaModelVariant]: one entry of "variants", its overrides at nested paths.</summary>
+    Variant,
+}
+
+/// <summary>How one attribute of RnaLm.Abstractions maps onto the JSON spec tree.</summary>
+/// <param name="Path">The JSON object the attribute writes ("" = top level; for array items, the array).</param>
+/// <param name="Constructor">The JSON field of each constructor parameter, in order.</param>
+/// <param name="Properties">Property name → JSON field (a dotted path relative to the object for variants).</param>
+/// <param name="Nullable">The attribute has <c>Enabled</c>; <c>Enabled = false</c> writes <c>null</c> for the object.</param>
+internal sealed record AttributeMapping(string Name, AttributeKind Kind, string Path, ImmutableArray<string> Constructor,
+    ImmutableDictionary<string, string> Properties, bool Nullable = false);
+
+/// <summary>
+/// The one table that ties the attributes of RnaLm.Abstractions (Generator.Abstractions/) to the JSON spec language:
+/// every JSON field has exactly one attribute property (docs/spec.md, "Attribute specs"). A test checks this table
+/// against the attribute types and against <see cref="Spec.SpecSchema"/>.
+/// </summary>
+internal static class AttributeSchema
+{
+    public const string Namespace = "RnaLm.Specs";
+    public const string ModelAttribute = "RnaModelAttribute";
+    public const string ModelAttributeMetadataName = Namespace + "." + ModelAttribute;
+
+    /// <summary>Flags that are not JSON fields: <c>Enabled</c> (nullable blocks), <c>NoAliases</c>/<c>NoTied</c> (empty arrays).</summary>
+    public const string Enabled = "Enabled";
+
+    public static readonly ImmutableDictionary<string, AttributeMapping> Mappings = Build(
+        new AttributeMapping(ModelAttribute, AttributeKind.Root, "", ImmutableArray.Create("name"), Props(
+            "TypeName", "Namespace", "Description", "Extends", "SpecVersion", "OutputAttentionBiases", "Architecture")),
+        Section("RnaDimsAttribute", "dims", "Hidden", "Layers", "Heads", "Intermediate", "VocabSize"),
+        Section("RnaNormAttribute", "norm", "Placement", "Eps", "Final"),
+        Section("RnaEmbeddingsAttribute", "embeddings", "LayerNorm", "ZeroPad"),
+        Section("RnaPositionAttribute", "embeddings.position", "Kind", "Max"),
+        Section("RnaSinusoidalPositionAttribute", "embeddings.position.sinusoidal", "PaddingAware", "Offset"),
+        Section("RnaRotaryPositionAttribute", "embeddings.position.rotary", "Dim", "Base", "Interleaved", "StoredFrequencies"),
+        Section("RnaTokenTypeAttribute", "embeddings.token_type", "Size", "Added") with { Nullable = true },
+        Section("RnaAttentionAttribute", "attention", "QkvBias", "OutputBias", "Scale", "Softmax"),
+        Section("RnaPairPriorAttribute", "attention.pair_prior", "Alpha", "Activation", "ExposeBiases") with { Nullable = true },
+        Section("RnaFeedForwardAttribute", "feed_forward", "Activation", "Bias"),
+        Section("RnaPoolerAttribute", "pooler", "InCheckpoint", "Activation"),
+        Section("RnaMlmHeadAttribute", "mlm_head", "TransformActivation", "LayerNormEps", "Tied", "Bias"),
+        Section("RnaSecondaryStructureHeadAttribute", "heads.secondary_structure", "AttentionHead", "Channels", "Blocks", "KernelSize") with { Nullable = true },
+        Section("RnaTokenizerAttribute", "tokenizer", "Alphabet", "Nmers", "AddBos", "AddEos", "UpperCase", "TToU", "ModelMaxLength"),
+        Section("RnaCheckpointAttribute", "checkpoint", "Prefix", "LegacyPrefixes", "Ignore"),
+        new AttributeMapping("RnaCheckpointAliasAttribute", AttributeKind.ArrayItem, "checkpoint.aliases",
+            ImmutableArray.Create("pattern", "replacement"), ImmutableDictionary<string, string>.Empty),
+        new AttributeMapping("RnaCheckpointTiedAttribute", AttributeKind.ArrayItem, "checkpoint.tied",
+            ImmutableArray.Create("key", "source"), ImmutableDictionary<string, string>.Empty),
+        new AttributeMapping("RnaModelVariantAttribute", AttributeKind.Variant, "variants", ImmutableArray.Create("(variant name)"),
+            new Dictionary<string, string>
+            {
+                ["Hidden"] = "dims.hidden",
+                ["Layers"] = "dims.layers",
+                ["Heads"] = "dims.heads",
+                ["Intermediate"] = "dims.intermediate",
+                ["VocabSize"] = "dims.vocab_size",
+                ["Eps"] = "norm.eps",
+                ["MaxPositions"] = "embeddings.position.max",
+                ["Activation"] = "feed_forward.activation",
+                ["MlmTransformActivation"] = "mlm_head.transform_activation",
+                ["MlmLayerNormEps"] = "mlm_head.layer_norm_eps",
+                ["PairPriorAlpha"] = "attention.pair_prior.alpha",
+                ["Alphabet"] = "tokenizer.alphabet",
+                ["Nmers"] = "tokenizer.nmers",
+                ["AddBos"] = "tokenizer.add_bos",
+                ["AddEos"] = "tokenizer.add_eos",
+                ["UpperCase"] = "tokenizer.upper_case",
+                ["TToU"] = "tokenizer.t_to_u",
+                ["ModelMaxLength"] = "tokenizer.model_max_length",
+                ["OutputAttentionBiases"] = "output_attention_biases",
+                ["Architecture"] = "architecture",
+            }.ToImmutableDictionary()));
+
+    /// <summary>[RnaCheckpoint] flags that write an empty array, and the item attribute they exclude.</summary>
+    public static readonly ImmutableDictionary<string, (string Field, string ItemAttribute)> EmptyArrayFlags =
+        new Dictionary<string, (string, string)>
+        {
+            ["NoAliases"] = ("aliases", "RnaCheckpointAliasAttribute"),
+            ["NoTied"] = ("tied", "RnaCheckpointTiedAttribute"),
+        }.ToImmutableDictionary();
+
+    /// <summary>"RnaDimsAttribute" → "RnaDims" (as written in source).</summary>
+    public static string ShortName(string attributeName) =>
+        attributeName.EndsWith("Attribute", System.StringComparison.Ordinal) ? attributeName.Substring(0, attributeName.Length - "Attribute".Length) : attributeName;
+
+    /// <summary>The JSON spelling of a property or enum member name: "TToU" → "t_to_u", "GeluNew" → "gelu_new".</summary>
+    public static string SnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsUpper(c))
+            {
+                bool afterLowerOrDigit = i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]));
+                bool startsWord = i > 0 && char.IsUpper(name[i - 1]) && i + 1 < name.Length && char.IsLower(name[i + 1]);
+                if (afterLowerOrDigit || startsWord) builder.Append('_');
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+        return builder.ToString();
+    }
+
+    private static AttributeMapping Section(string name, string path, params string[] properties) =>
+        new(name, AttributeKind.Section, path, ImmutableArray<string>.Empty, Props(properties));
+
+    private static ImmutableDictionary<string, string> Props(params string[] properties)
+    {
+        var builder = ImmutableDictionary.CreateBuilder<string, string>(System.StringComparer.Ordinal);
+        foreach (var p in properties) builder.Add(p, SnakeCase(p));
+        return builder.ToImmutable();
+    }
+
+    private static ImmutableDictionary<string, AttributeMapping> Build(params AttributeMapping[] mappings)
+    {
+        var builder = ImmutableDictionary.CreateBuilder<string, AttributeMapping>(System.StringComparer.Ordinal);
+        foreach (var m in mappings) builder.Add(m.Name, m);
+        return builder.ToImmutable();
+    }
+}
