@@ -211,6 +211,57 @@ public sealed class RnaMlmHeadAttribute : Attribute
     public bool Bias { get; set; }
 }
 
+/// <summary><c>heads.sequence</c>: a sequence-prediction head on the pooler; <c>Enabled = false</c> writes <c>null</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnaSequenceHeadAttribute : Attribute
+{
+    /// <summary><c>heads.sequence.transform</c>.</summary>
+    public RnaHeadTransform Transform { get; set; }
+
+    /// <summary><c>heads.sequence.transform_activation</c>.</summary>
+    public RnaActivation TransformActivation { get; set; }
+
+    /// <summary><c>heads.sequence.layer_norm_eps</c>.</summary>
+    public double LayerNormEps { get; set; }
+
+    /// <summary>false: <c>"sequence": null</c>; no other property may be set then.</summary>
+    public bool Enabled { get; set; }
+}
+
+/// <summary><c>heads.token</c>: a token-prediction head; <c>Enabled = false</c> writes <c>null</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnaTokenHeadAttribute : Attribute
+{
+    /// <summary><c>heads.token.transform</c>.</summary>
+    public RnaHeadTransform Transform { get; set; }
+
+    /// <summary><c>heads.token.transform_activation</c>.</summary>
+    public RnaActivation TransformActivation { get; set; }
+
+    /// <summary><c>heads.token.layer_norm_eps</c>.</summary>
+    public double LayerNormEps { get; set; }
+
+    /// <summary>false: <c>"token": null</c>; no other property may be set then.</summary>
+    public bool Enabled { get; set; }
+}
+
+/// <summary><c>heads.contact</c>: a contact-prediction head; <c>Enabled = false</c> writes <c>null</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnaContactHeadAttribute : Attribute
+{
+    /// <summary><c>heads.contact.transform</c>.</summary>
+    public RnaHeadTransform Transform { get; set; }
+
+    /// <summary><c>heads.contact.transform_activation</c>.</summary>
+    public RnaActivation TransformActivation { get; set; }
+
+    /// <summary><c>heads.contact.layer_norm_eps</c>.</summary>
+    public double LayerNormEps { get; set; }
+
+    /// <summary>false: <c>"contact": null</c>; no other property may be set then.</summary>
+    public bool Enabled { get; set; }
+}
+
 /// <summary><c>heads.secondary_structure</c>; <c>Enabled = false</c> writes <c>null</c>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaSecondaryStructureHeadAttribute : Attribute

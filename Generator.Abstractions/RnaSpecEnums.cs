@@ -65,6 +65,19 @@ public enum RnaActivation
     GeluNew,
 }
 
+/// <summary><c>heads.&lt;task&gt;.transform</c>: what runs between the head's input and its decoder.</summary>
+public enum RnaHeadTransform
+{
+    /// <summary><c>"none"</c>: identity.</summary>
+    None,
+
+    /// <summary><c>"linear"</c>: dense, LayerNorm.</summary>
+    Linear,
+
+    /// <summary><c>"nonlinear"</c>: dense, activation, LayerNorm.</summary>
+    Nonlinear,
+}
+
 /// <summary><c>mlm_head.transform_activation</c>: an activation, or the model's <c>hidden_act</c>.</summary>
 public enum RnaMlmActivation
 {

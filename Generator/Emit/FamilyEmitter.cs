@@ -138,10 +138,10 @@ internal static class FamilyEmitter
         w.Line();
         w.Line("public global::RnaLm.Models.IRnaPredictionModel CreatePredictionModel(global::RnaLm.Models.IModelConfig config, global::RnaLm.Models.PredictionTask task, int numLabels) => task switch");
         w.Line("{");
-        w.Line($"    global::RnaLm.Models.PredictionTask.Sequence => new {t}ForSequencePrediction(Cast(config), numLabels),");
-        w.Line($"    global::RnaLm.Models.PredictionTask.Token => new {t}ForTokenPrediction(Cast(config), numLabels),");
-        w.Line($"    global::RnaLm.Models.PredictionTask.Contact => new {t}ForContactPrediction(Cast(config), numLabels),");
-        w.Line("    _ => throw new ArgumentOutOfRangeException(nameof(task), task, \"Unknown prediction task.\"),");
+        if (spec.SequenceHead is not null) w.Line($"    global::RnaLm.Models.PredictionTask.Sequence => new {t}ForSequencePrediction(Cast(config), numLabels),");
+        if (spec.TokenHead is not null) w.Line($"    global::RnaLm.Models.PredictionTask.Token => new {t}ForTokenPrediction(Cast(config), numLabels),");
+        if (spec.ContactHead is not null) w.Line($"    global::RnaLm.Models.PredictionTask.Contact => new {t}ForContactPrediction(Cast(config), numLabels),");
+        w.Line($"    _ => throw new NotSupportedException($\"{Code.Xml(spec.Name)} declares no {{task.ToString().ToLowerInvariant()}} head; declare heads.{{task.ToString().ToLowerInvariant()}} in its spec.\"),");
         w.Line("};");
         w.Line();
         w.Line($"private static {t}Config Cast(global::RnaLm.Models.IModelConfig config) =>");

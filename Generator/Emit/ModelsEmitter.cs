@@ -11,12 +11,18 @@ internal static class ModelsEmitter
         Code.Header(w, spec.Namespace);
         MaskedLM(w, spec);
         if (spec.SecondaryStructure is { } ss) SecondaryStructure(w, spec, ss);
-        Prediction(w, spec, "Sequence", "SequencePredictionHead", "sequence_head", pooler: true,
-            "[B, labels] from the pooler output");
-        Prediction(w, spec, "Token", "TokenPredictionHead", "token_head", pooler: false,
-            "[B, L', labels] with &lt;cls&gt;/&lt;eos&gt; removed");
-        Prediction(w, spec, "Contact", "ContactPredictionHead", "contact_head", pooler: false,
-            "[B, L', L', labels], symmetric, special tokens removed");
+        if (spec.SequenceHead is { } sequence)
+        {
+            Prediction(w, spec, sequence, "Sequence", "SequencePredictionHead", "sequence_head", pooler: true, "[B, labels] from the pooler output");
+        }
+        if (spec.TokenHead is { } token)
+        {
+            Prediction(w, spec, token, "Token", "TokenPredictionHead", "token_head", pooler: false, "[B, L', labels] with &lt;cls&gt;/&lt;eos&gt; removed");
+        }
+        if (spec.ContactHead is { } contact)
+        {
+            Prediction(w, spec, contact, "Contact", "ContactPredictionHead", "contact_head", pooler: false, "[B, L', L', labels], symmetric, special tokens removed");
+        }
         return w.ToString();
     }
 
@@ -126,7 +132,7 @@ internal static class ModelsEmitter
         w.Line();
     }
 
-    private static void Prediction(SourceWriter w, ModelSpec spec, string task, string headType, string field, bool pooler, string shape)
+    private static void Prediction(SourceWriter w, ModelSpec spec, TaskHeadSpec head, string task, string headType, string field, bool pooler, string shape)
     {
         string t = spec.TypeName;
         string prefix = spec.Checkpoint.Prefix;
@@ -138,8 +144,11 @@ internal static class ModelsEmitter
         w.Line();
         w.Open($"public {t}For{task}Prediction({t}Config config, int numLabels) : base(\"{t}For{task}Prediction\")");
         w.Line($"{prefix} = new {t}Model(config, addPoolingLayer: {Code.Bool(pooler)});");
-        if (pooler) w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels);");
-        else w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);");
+        string transform = head.Transform == "none"
+            ? ""
+            : $", global::RnaLm.Heads.HeadTransform.Create({Code.String(head.Transform)}, config.HiddenSize, {Code.String(head.TransformActivation)}, {Code.Double(head.LayerNormEps)})";
+        if (pooler) w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels{transform});");
+        else w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId{transform});");
         w.Line("RegisterComponents();");
         w.Close();
         w.Line();

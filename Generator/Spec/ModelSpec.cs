@@ -32,7 +32,22 @@ internal sealed record ModelSpec(
 {
     /// <summary>"heads.secondary_structure": ERNIE-RNA's SS head on the carried attention logits; null when absent.</summary>
     public SecondaryStructureSpec? SecondaryStructure { get; init; }
+
+    /// <summary>"heads.sequence": a sequence-prediction head on the pooler output; null when not declared.</summary>
+    public TaskHeadSpec? SequenceHead { get; init; }
+
+    /// <summary>"heads.token": a token-prediction head (special tokens removed); null when not declared.</summary>
+    public TaskHeadSpec? TokenHead { get; init; }
+
+    /// <summary>"heads.contact": a contact-prediction head (outer product, symmetrised); null when not declared.</summary>
+    public TaskHeadSpec? ContactHead { get; init; }
 }
+
+/// <summary>
+/// "heads.sequence" / "heads.token" / "heads.contact": MultiMolecule's HeadConfig. <paramref name="Transform"/> is "none"
+/// (identity, the default), "linear" (dense, LayerNorm) or "nonlinear" (dense, activation, LayerNorm) before the decoder.
+/// </summary>
+internal sealed record TaskHeadSpec(string Transform, string TransformActivation, double LayerNormEps);
 
 /// <summary>
 /// "heads.secondary_structure": reads head <paramref name="AttentionHead"/> of the last layer's carried logits; a stem of

@@ -360,6 +360,9 @@ internal sealed partial class SpecParser
         if (root.Find("heads") is { Value: JsonNull }) return;
         var heads = Section(root, "", "heads", required: false);
         if (heads is null) return;
+        _sequenceHead = ReadTaskHead(heads, "sequence");
+        _tokenHead = ReadTaskHead(heads, "token");
+        _contactHead = ReadTaskHead(heads, "contact");
         var ssProperty = Optional(heads, "secondary_structure");
         if (ssProperty is null || ssProperty.Value is JsonNull) return;
         const string path = "heads.secondary_structure";
@@ -392,6 +395,29 @@ internal sealed partial class SpecParser
         }
         _secondaryStructure = new SecondaryStructureSpec(head, channels, blocks, kernel);
         _secondaryStructureName = ssProperty.NameSpan;
+    }
+
+    private TaskHeadSpec? _sequenceHead;
+    private TaskHeadSpec? _tokenHead;
+    private TaskHeadSpec? _contactHead;
+
+    /// <summary>One generic task head ("heads.sequence|token|contact"): absent or null = not generated.</summary>
+    private TaskHeadSpec? ReadTaskHead(JsonObject heads, string name)
+    {
+        var property = Optional(heads, name);
+        if (property is null || property.Value is JsonNull) return null;
+        string path = "heads." + name;
+        if (property.Value is not JsonObject head)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, property.ValueSpan, path, "an object or null", property.Value.Describe());
+            return null;
+        }
+        CheckFields(head, path, path);
+        string transform = OptionalEnum(head, path, "transform", SpecSchema.HeadTransforms, "none")?.Value ?? "none";
+        string activation = OptionalEnum(head, path, "transform_activation", SpecSchema.Activations, "gelu")?.Value ?? "gelu";
+        double eps = 1e-12;
+        if (Optional(head, "layer_norm_eps") is { } epsProperty) eps = ReadEps(epsProperty.Value, path + ".layer_norm_eps", false)?.Value ?? eps;
+        return new TaskHeadSpec(transform, activation, eps);
     }
 
     /// <summary>"output_attention_biases" and "architecture": configuration defaults a variant may change.</summary>

@@ -441,6 +441,9 @@ internal sealed partial class SpecParser
             variants.ToEquatableArray())
         {
             SecondaryStructure = _secondaryStructure,
+            SequenceHead = _sequenceHead,
+            TokenHead = _tokenHead,
+            ContactHead = _contactHead,
         };
     }
 }

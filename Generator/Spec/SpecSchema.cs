@@ -20,7 +20,10 @@ internal static class SpecSchema
                 "spec_version", "name", "type_name", "namespace", "description", "extends", "dims", "norm", "embeddings",
                 "attention", "feed_forward", "pooler", "mlm_head", "heads", "tokenizer", "checkpoint",
                 "output_attention_biases", "architecture", "variants"),
-            ["heads"] = ImmutableArray.Create("secondary_structure"),
+            ["heads"] = ImmutableArray.Create("sequence", "token", "contact", "secondary_structure"),
+            ["heads.sequence"] = ImmutableArray.Create("transform", "transform_activation", "layer_norm_eps"),
+            ["heads.token"] = ImmutableArray.Create("transform", "transform_activation", "layer_norm_eps"),
+            ["heads.contact"] = ImmutableArray.Create("transform", "transform_activation", "layer_norm_eps"),
             ["heads.secondary_structure"] = ImmutableArray.Create("attention_head", "channels", "blocks", "kernel_size"),
             ["dims"] = ImmutableArray.Create("hidden", "layers", "heads", "intermediate", "vocab_size"),
             ["norm"] = ImmutableArray.Create("placement", "eps", "final"),
@@ -52,6 +55,9 @@ internal static class SpecSchema
         "tokenizer.alphabet", "tokenizer.nmers", "tokenizer.add_bos", "tokenizer.add_eos",
         "tokenizer.upper_case", "tokenizer.t_to_u", "tokenizer.model_max_length",
         "output_attention_biases", "architecture");
+
+    /// <summary>Values of a task head's "transform".</summary>
+    public static readonly ImmutableArray<string> HeadTransforms = ImmutableArray.Create("none", "linear", "nonlinear");
 
     /// <summary>Values of "architecture": the model class a variant's checkpoints hold.</summary>
     public static readonly ImmutableArray<string> Architectures = ImmutableArray.Create("masked_lm", "secondary_structure");

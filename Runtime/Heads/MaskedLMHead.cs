@@ -6,26 +6,43 @@ using static TorchSharp.torch;
 
 namespace RnaLm.Heads;
 
-/// <summary>The "nonlinear" head transform: dense (H → H), activation, LayerNorm. Keys <c>transform.dense</c>, <c>transform.layer_norm</c>.</summary>
+/// <summary>
+/// A head transform (MultiMolecule HeadConfig.transform): "nonlinear" = dense (H → H), activation, LayerNorm;
+/// "linear" = dense, LayerNorm. Keys <c>transform.dense</c>, <c>transform.layer_norm</c>.
+/// </summary>
 public sealed class HeadTransform : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm layer_norm;
-    private readonly Func<Tensor, Tensor> _activation;
+    private readonly Func<Tensor, Tensor>? _activation;
 
-    public HeadTransform(long hiddenSize, string activation, double layerNormEps) : base("transform")
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="activation">The activation of a "nonlinear" transform, or null for "linear".</param>
+    /// <param name="layerNormEps">LayerNorm epsilon.</param>
+    public HeadTransform(long hiddenSize, string? activation, double layerNormEps) : base("transform")
     {
         dense = nn.Linear(hiddenSize, hiddenSize);
         layer_norm = nn.LayerNorm(hiddenSize, layerNormEps);
-        _activation = Activations.Resolve(activation, "lm_head.transform_act");
+        _activation = activation is null ? null : Activations.Resolve(activation, "transform_act");
         RegisterComponents();
     }
 
-    /// <param name="x">[B, L, H].</param>
+    /// <summary>The transform a head config names: "none" → null, "linear", "nonlinear".</summary>
+    public static HeadTransform? Create(string transform, long hiddenSize, string activation, double layerNormEps) => transform switch
+    {
+        "none" or "identity" => null,
+        "linear" => new HeadTransform(hiddenSize, null, layerNormEps),
+        "nonlinear" => new HeadTransform(hiddenSize, activation, layerNormEps),
+        _ => throw new ArgumentException($"Head transform '{transform}' is not one of none, linear, nonlinear."),
+    };
+
+    /// <param name="x">[…, H].</param>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return layer_norm.call(_activation(dense.call(x))).MoveToOuterDisposeScope();
+        var h = dense.call(x);
+        if (_activation is not null) h = _activation(h);
+        return layer_norm.call(h).MoveToOuterDisposeScope();
     }
 }
 

@@ -4,13 +4,18 @@ using static TorchSharp.torch;
 
 namespace RnaLm.Heads;
 
-/// <summary>Sequence prediction head: <c>decoder(pooler_output)</c>. Keys <c>sequence_head.decoder.*</c>.</summary>
+/// <summary>Sequence prediction head: <c>decoder(transform(pooler_output))</c>. Keys <c>sequence_head.transform.*</c> (when present), <c>sequence_head.decoder.*</c>.</summary>
 public sealed class SequencePredictionHead : nn.Module<Tensor, Tensor>
 {
+    private readonly HeadTransform? transform;
     private readonly Linear decoder;
 
-    public SequencePredictionHead(long hiddenSize, long numLabels) : base("sequence_head")
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="numLabels">Outputs per sequence.</param>
+    /// <param name="transform">Optional transform before the decoder (<see cref="HeadTransform.Create"/>).</param>
+    public SequencePredictionHead(long hiddenSize, long numLabels, HeadTransform? transform = null) : base("sequence_head")
     {
+        this.transform = transform;
         decoder = nn.Linear(hiddenSize, numLabels);
         RegisterComponents();
     }
@@ -20,19 +25,27 @@ public sealed class SequencePredictionHead : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor pooled)
     {
         using var scope = NewDisposeScope();
-        return decoder.call(pooled).MoveToOuterDisposeScope();
+        var features = transform is null ? pooled : transform.call(pooled);
+        return decoder.call(features).MoveToOuterDisposeScope();
     }
 }
 
 /// <summary>Token prediction head: special tokens removed, then <c>decoder</c>. Keys <c>token_head.decoder.*</c>.</summary>
 public sealed class TokenPredictionHead : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
+    private readonly HeadTransform? transform;
     private readonly Linear decoder;
     private readonly long? _bos;
     private readonly long? _eos;
 
-    public TokenPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId) : base("token_head")
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="numLabels">Outputs per token.</param>
+    /// <param name="bosTokenId">&lt;cls&gt; id (removed), or null.</param>
+    /// <param name="eosTokenId">&lt;eos&gt; id (removed), or null.</param>
+    /// <param name="transform">Optional transform before the decoder.</param>
+    public TokenPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform = null) : base("token_head")
     {
+        this.transform = transform;
         decoder = nn.Linear(hiddenSize, numLabels);
         _bos = bosTokenId;
         _eos = eosTokenId;
@@ -47,6 +60,7 @@ public sealed class TokenPredictionHead : nn.Module<Tensor, Tensor, Tensor, Tens
     {
         using var scope = NewDisposeScope();
         var (features, _) = SpecialTokens.Remove(hiddenStates, inputIds, attentionMask, _bos, _eos); // [B, L', H]
+        if (transform is not null) features = transform.call(features);
         return decoder.call(features).MoveToOuterDisposeScope();
     }
 }
@@ -57,12 +71,19 @@ public sealed class TokenPredictionHead : nn.Module<Tensor, Tensor, Tensor, Tens
 /// </summary>
 public sealed class ContactPredictionHead : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
+    private readonly HeadTransform? transform;
     private readonly Linear decoder;
     private readonly long? _bos;
     private readonly long? _eos;
 
-    public ContactPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId) : base("contact_head")
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="numLabels">Outputs per token pair.</param>
+    /// <param name="bosTokenId">&lt;cls&gt; id (removed), or null.</param>
+    /// <param name="eosTokenId">&lt;eos&gt; id (removed), or null.</param>
+    /// <param name="transform">Optional transform applied to the token features before the outer product.</param>
+    public ContactPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform = null) : base("contact_head")
     {
+        this.transform = transform;
         decoder = nn.Linear(hiddenSize, numLabels);
         _bos = bosTokenId;
         _eos = eosTokenId;
@@ -74,6 +95,7 @@ public sealed class ContactPredictionHead : nn.Module<Tensor, Tensor, Tensor, Te
     {
         using var scope = NewDisposeScope();
         var (x, mask) = SpecialTokens.Remove(hiddenStates, inputIds, attentionMask, _bos, _eos); // [B, L', H]
+        if (transform is not null) x = transform.call(x);
         var outer = x.unsqueeze(2) * x.unsqueeze(1);                                              // [B, L', L', H]
         var logits = decoder.call(outer);                                                         // [B, L', L', C]
         logits = (logits + logits.transpose(1, 2)) / 2;

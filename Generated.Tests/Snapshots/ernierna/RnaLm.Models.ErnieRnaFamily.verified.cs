@@ -127,7 +127,7 @@ public sealed partial class ErnieRnaFamily : global::RnaLm.Models.IModelFamily
         global::RnaLm.Models.PredictionTask.Sequence => new ErnieRnaForSequencePrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Token => new ErnieRnaForTokenPrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Contact => new ErnieRnaForContactPrediction(Cast(config), numLabels),
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown prediction task."),
+        _ => throw new NotSupportedException($"ernierna declares no {task.ToString().ToLowerInvariant()} head; declare heads.{task.ToString().ToLowerInvariant()} in its spec."),
     };
 
     private static ErnieRnaConfig Cast(global::RnaLm.Models.IModelConfig config) =>

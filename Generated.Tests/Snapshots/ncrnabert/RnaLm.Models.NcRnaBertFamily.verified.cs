@@ -127,7 +127,7 @@ public sealed partial class NcRnaBertFamily : global::RnaLm.Models.IModelFamily
         global::RnaLm.Models.PredictionTask.Sequence => new NcRnaBertForSequencePrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Token => new NcRnaBertForTokenPrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Contact => new NcRnaBertForContactPrediction(Cast(config), numLabels),
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown prediction task."),
+        _ => throw new NotSupportedException($"ncrnabert declares no {task.ToString().ToLowerInvariant()} head; declare heads.{task.ToString().ToLowerInvariant()} in its spec."),
     };
 
     private static NcRnaBertConfig Cast(global::RnaLm.Models.IModelConfig config) =>

@@ -90,7 +90,7 @@ public sealed partial class RnaErnieFamily : global::RnaLm.Models.IModelFamily
         global::RnaLm.Models.PredictionTask.Sequence => new RnaErnieForSequencePrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Token => new RnaErnieForTokenPrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Contact => new RnaErnieForContactPrediction(Cast(config), numLabels),
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown prediction task."),
+        _ => throw new NotSupportedException($"rnaernie declares no {task.ToString().ToLowerInvariant()} head; declare heads.{task.ToString().ToLowerInvariant()} in its spec."),
     };
 
     private static RnaErnieConfig Cast(global::RnaLm.Models.IModelConfig config) =>

@@ -90,7 +90,7 @@ public sealed partial class RnaLmMiniFamily : global::RnaLm.Models.IModelFamily
         global::RnaLm.Models.PredictionTask.Sequence => new RnaLmMiniForSequencePrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Token => new RnaLmMiniForTokenPrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Contact => new RnaLmMiniForContactPrediction(Cast(config), numLabels),
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown prediction task."),
+        _ => throw new NotSupportedException($"rnalm-mini declares no {task.ToString().ToLowerInvariant()} head; declare heads.{task.ToString().ToLowerInvariant()} in its spec."),
     };
 
     private static RnaLmMiniConfig Cast(global::RnaLm.Models.IModelConfig config) =>

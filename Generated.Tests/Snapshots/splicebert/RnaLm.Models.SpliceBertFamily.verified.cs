@@ -156,7 +156,7 @@ public sealed partial class SpliceBertFamily : global::RnaLm.Models.IModelFamily
         global::RnaLm.Models.PredictionTask.Sequence => new SpliceBertForSequencePrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Token => new SpliceBertForTokenPrediction(Cast(config), numLabels),
         global::RnaLm.Models.PredictionTask.Contact => new SpliceBertForContactPrediction(Cast(config), numLabels),
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown prediction task."),
+        _ => throw new NotSupportedException($"splicebert declares no {task.ToString().ToLowerInvariant()} head; declare heads.{task.ToString().ToLowerInvariant()} in its spec."),
     };
 
     private static SpliceBertConfig Cast(global::RnaLm.Models.IModelConfig config) =>
