@@ -293,26 +293,7 @@ internal static class ModuleEmitter
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>First feed-forward projection and activation (keys <c>intermediate.dense.*</c>).</summary>");
-        w.Line(Code.GeneratedCodeAttribute);
-        w.Open($"public sealed partial class {t}Intermediate : nn.Module<Tensor, Tensor>");
-        w.Line("private readonly Linear dense; // [intermediate, H]");
-        w.Line("private readonly Func<Tensor, Tensor> _activation;");
-        w.Line();
-        w.Open($"public {t}Intermediate({t}Config config) : base(\"intermediate\")");
-        w.Line($"dense = nn.Linear(config.HiddenSize, config.IntermediateSize{ffnBias});");
-        w.Line("_activation = global::RnaLm.Modules.Activations.Resolve(config.HiddenAct);");
-        w.Line("RegisterComponents();");
-        w.Close();
-        w.Line();
-        w.Line("/// <param name=\"hiddenStates\">[B, L, H].</param>");
-        w.Line("/// <returns>[B, L, intermediate].</returns>");
-        w.Open("public override Tensor forward(Tensor hiddenStates)");
-        w.Line("using var scope = NewDisposeScope();");
-        w.Line("return _activation(dense.call(hiddenStates)).MoveToOuterDisposeScope();");
-        w.Close();
-        w.Close();
-        w.Line();
+        Intermediate(w, spec);
 
         w.Line($"/// <summary>Second feed-forward projection with residual and post-LayerNorm (keys <c>output.*</c>).</summary>");
         w.Line(Code.GeneratedCodeAttribute);
@@ -387,24 +368,7 @@ internal static class ModuleEmitter
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>First feed-forward projection and activation (keys <c>intermediate.dense.*</c>).</summary>");
-        w.Line(Code.GeneratedCodeAttribute);
-        w.Open($"public sealed partial class {t}Intermediate : nn.Module<Tensor, Tensor>");
-        w.Line("private readonly Linear dense; // [intermediate, H]");
-        w.Line("private readonly Func<Tensor, Tensor> _activation;");
-        w.Line();
-        w.Open($"public {t}Intermediate({t}Config config) : base(\"intermediate\")");
-        w.Line($"dense = nn.Linear(config.HiddenSize, config.IntermediateSize{ffnBias});");
-        w.Line("_activation = global::RnaLm.Modules.Activations.Resolve(config.HiddenAct);");
-        w.Line("RegisterComponents();");
-        w.Close();
-        w.Line();
-        w.Open("public override Tensor forward(Tensor hiddenStates)");
-        w.Line("using var scope = NewDisposeScope();");
-        w.Line("return _activation(dense.call(hiddenStates)).MoveToOuterDisposeScope();");
-        w.Close();
-        w.Close();
-        w.Line();
+        Intermediate(w, spec);
 
         w.Line($"/// <summary>Second feed-forward projection (keys <c>output.dense.*</c>); the residual is added by the layer.</summary>");
         w.Line(Code.GeneratedCodeAttribute);
@@ -421,6 +385,33 @@ internal static class ModuleEmitter
         w.Open("public override Tensor forward(Tensor intermediate)");
         w.Line("using var scope = NewDisposeScope();");
         w.Line("return dropout.call(dense.call(intermediate)).MoveToOuterDisposeScope();");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>The first feed-forward projection and its activation (the same for both norm placements).</summary>
+    private static void Intermediate(SourceWriter w, ModelSpec spec)
+    {
+        string t = spec.TypeName;
+        string ffnBias = spec.FeedForward.Bias ? "" : ", hasBias: false";
+        w.Line($"/// <summary>First feed-forward projection and activation (keys <c>intermediate.dense.*</c>).</summary>");
+        w.Line(Code.GeneratedCodeAttribute);
+        w.Open($"public sealed partial class {t}Intermediate : nn.Module<Tensor, Tensor>");
+        w.Line("private readonly Linear dense; // [intermediate, H]");
+        w.Line("private readonly Func<Tensor, Tensor> _activation;");
+        w.Line();
+        w.Open($"public {t}Intermediate({t}Config config) : base(\"intermediate\")");
+        w.Line($"dense = nn.Linear(config.HiddenSize, config.IntermediateSize{ffnBias});");
+        w.Line("_activation = global::RnaLm.Modules.Activations.Resolve(config.HiddenAct);");
+        w.Line("RegisterComponents();");
+        w.Close();
+        w.Line();
+        w.Line("/// <param name=\"hiddenStates\">[B, L, H].</param>");
+        w.Line("/// <returns>[B, L, intermediate].</returns>");
+        w.Open("public override Tensor forward(Tensor hiddenStates)");
+        w.Line("using var scope = NewDisposeScope();");
+        w.Line("return _activation(dense.call(hiddenStates)).MoveToOuterDisposeScope();");
         w.Close();
         w.Close();
         w.Line();

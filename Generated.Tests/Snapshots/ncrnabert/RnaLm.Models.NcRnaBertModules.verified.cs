@@ -150,6 +150,8 @@ public sealed partial class NcRnaBertIntermediate : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <param name="hiddenStates">[B, L, H].</param>
+    /// <returns>[B, L, intermediate].</returns>
     public override Tensor forward(Tensor hiddenStates)
     {
         using var scope = NewDisposeScope();
