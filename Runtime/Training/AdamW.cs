@@ -72,7 +72,28 @@ public sealed class AdamW : IDisposable
         !name.EndsWith(".bias", StringComparison.Ordinal) && !name.EndsWith("bias", StringComparison.Ordinal) &&
         !name.Contains("layer_norm", StringComparison.Ordinal) && !name.Contains("LayerNorm", StringComparison.Ordinal);
 
-    internal static IntPtr DataPointer(Tensor t) => t.Handle;
+    /// <summary>
+    /// Identifies a tensor's memory (storage address plus offset), so the same parameter reached under two names or
+    /// through two wrapper objects (tied weights) is recognised. Falls back to the wrapper handle for other dtypes.
+    /// </summary>
+    internal static IntPtr DataPointer(Tensor t)
+    {
+        switch (t.dtype)
+        {
+            case ScalarType.Float32:
+            {
+                using var storage = t.storage<float>();
+                return storage.data_ptr() + (nint)(t.storage_offset() * sizeof(float));
+            }
+            case ScalarType.Float64:
+            {
+                using var storage = t.storage<double>();
+                return storage.data_ptr() + (nint)(t.storage_offset() * sizeof(double));
+            }
+            default:
+                return t.Handle;
+        }
+    }
 
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad()

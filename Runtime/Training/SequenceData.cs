@@ -93,38 +93,63 @@ public static class HeldOutSplit
 
 /// <summary>
 /// The order of micro-batches: each epoch permutes the records with a generator derived from (seed, epoch), cuts the
-/// permutation into pools of 50 batches, sorts each pool by length (less padding) and shuffles the batches of the
-/// epoch. The whole order is a function of the seed, so a resumed run only needs the micro-batch counter.
+/// permutation into pools of 50 batches, sorts each pool by length (less padding), cuts it into batches of at most
+/// <see cref="BatchSize"/> records and, when a token budget is set, at most <see cref="MaxTokens"/> padded tokens
+/// (so batches of long sequences hold fewer of them), and shuffles the batches of the epoch. The whole order is a
+/// function of the seed, so a resumed run only needs the micro-batch counter.
 /// </summary>
 public sealed class BatchPlan
 {
     private const int PoolBatches = 50;
     private readonly int[] _lengths;
     private readonly long _seed;
+    private readonly List<long> _epochStarts = new() { 0 };
     private int _cachedEpoch = -1;
     private int[][] _cached = Array.Empty<int[]>();
 
-    public BatchPlan(IReadOnlyList<int> lengths, int batchSize, long seed)
+    /// <param name="lengths">Token count of every record.</param>
+    /// <param name="batchSize">Most records per batch.</param>
+    /// <param name="seed">Seed of the order.</param>
+    /// <param name="maxTokens">Most padded tokens per batch (records × longest), or null for no limit. A record
+    /// longer than the budget forms a batch of its own.</param>
+    public BatchPlan(IReadOnlyList<int> lengths, int batchSize, long seed, int? maxTokens = null)
     {
         ArgumentNullException.ThrowIfNull(lengths);
         if (lengths.Count == 0) throw new ArgumentException("There are no records to train on.", nameof(lengths));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (maxTokens is < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "The token budget must be positive.");
         _lengths = lengths.ToArray();
         BatchSize = batchSize;
+        MaxTokens = maxTokens;
         _seed = seed;
-        BatchesPerEpoch = (_lengths.Length + batchSize - 1) / batchSize;
+        BatchesPerEpoch = Epoch(0).Length;
     }
 
     public int BatchSize { get; }
 
+    public int? MaxTokens { get; }
+
+    /// <summary>Batches of the first epoch (later epochs differ slightly when a token budget is set).</summary>
     public int BatchesPerEpoch { get; }
 
     /// <summary>The record indices of global micro-batch <paramref name="microBatch"/> (0-based over all epochs).</summary>
     public int[] Batch(long microBatch)
     {
-        int epoch = checked((int)(microBatch / BatchesPerEpoch));
-        int index = (int)(microBatch % BatchesPerEpoch);
+        var (epoch, index) = Locate(microBatch);
         return Epoch(epoch)[index];
+    }
+
+    /// <summary>The epoch of a global micro-batch and its index in that epoch.</summary>
+    public (int Epoch, int Index) Locate(long microBatch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(microBatch);
+        while (_epochStarts[^1] <= microBatch)
+        {
+            int epoch = _epochStarts.Count - 1;
+            _epochStarts.Add(_epochStarts[^1] + Epoch(epoch).Length);
+        }
+        int e = _epochStarts.FindLastIndex(start => start <= microBatch);
+        return (e, (int)(microBatch - _epochStarts[e]));
     }
 
     /// <summary>The batches of one epoch, in order.</summary>
@@ -134,12 +159,27 @@ public sealed class BatchPlan
         var random = TrainingRandom.For(_seed, TrainingRandom.Streams.DataOrder, epoch);
         int[] order = Enumerable.Range(0, _lengths.Length).ToArray();
         random.Shuffle(order);
-        var batches = new List<int[]>(BatchesPerEpoch);
+        var batches = new List<int[]>();
         int pool = PoolBatches * BatchSize;
         for (int start = 0; start < order.Length; start += pool)
         {
             var slice = order.Skip(start).Take(pool).OrderBy(i => _lengths[i]).ThenBy(i => i).ToArray();
-            for (int b = 0; b < slice.Length; b += BatchSize) batches.Add(slice.Skip(b).Take(BatchSize).ToArray());
+            var current = new List<int>(BatchSize);
+            int longest = 0;
+            foreach (int record in slice)
+            {
+                int next = Math.Max(longest, _lengths[record]);
+                bool full = current.Count == BatchSize || (MaxTokens is int budget && current.Count > 0 && (long)(current.Count + 1) * next > budget);
+                if (full)
+                {
+                    batches.Add(current.ToArray());
+                    current.Clear();
+                    next = _lengths[record];
+                }
+                current.Add(record);
+                longest = next;
+            }
+            if (current.Count > 0) batches.Add(current.ToArray());
         }
         var array = batches.ToArray();
         random.Shuffle(array);

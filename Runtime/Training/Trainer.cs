@@ -20,6 +20,10 @@ public sealed record TrainerOptions
     /// <summary>Records per micro-batch.</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>Most padded tokens per micro-batch (records × longest record), or null for no limit: keeps the memory
+    /// of batches of long sequences (attention is quadratic) close to that of typical batches.</summary>
+    public int? MaxBatchTokens { get; init; }
+
     /// <summary>Micro-batches whose gradients are summed before each optimizer step.</summary>
     public int AccumulationSteps { get; init; } = 1;
 
@@ -60,6 +64,7 @@ public sealed record TrainerOptions
     public void Validate()
     {
         if (BatchSize < 1) throw new ArgumentException($"The batch size must be at least 1 (got {BatchSize}).");
+        if (MaxBatchTokens is < 1) throw new ArgumentException($"The token budget per batch must be positive (got {MaxBatchTokens}).");
         if (AccumulationSteps < 1) throw new ArgumentException($"The accumulation steps must be at least 1 (got {AccumulationSteps}).");
         if (MaxSteps is < 1) throw new ArgumentException($"The number of steps must be at least 1 (got {MaxSteps}).");
         if (MaxSteps is null && !(Epochs > 0)) throw new ArgumentException($"The number of epochs must be positive (got {Epochs}).");
@@ -196,10 +201,11 @@ public sealed class Trainer
         _task = task ?? throw new ArgumentNullException(nameof(task));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _options.Validate();
+        NativeMemory.KeepHeapFlat();
         _outputDir = Path.GetFullPath(outputDir ?? throw new ArgumentNullException(nameof(outputDir)));
         _log = log ?? throw new ArgumentNullException(nameof(log));
         _interactive = interactive;
-        _plan = new BatchPlan(task.TrainingLengths, options.BatchSize, options.Seed);
+        _plan = new BatchPlan(task.TrainingLengths, options.BatchSize, options.Seed, options.MaxBatchTokens);
         TotalSteps = options.MaxSteps ?? Math.Max(1, (long)Math.Ceiling(options.Epochs * _plan.BatchesPerEpoch / options.AccumulationSteps));
         long warmup = options.WarmupSteps ?? (long)Math.Round(0.06 * TotalSteps);
         Schedule = new LearningRateSchedule(options.LearningRate, options.MinLearningRate, Math.Min(warmup, TotalSteps), TotalSteps, options.Decay);
@@ -265,8 +271,9 @@ public sealed class Trainer
 
         var progress = new ProgressReporter(_log, _interactive, _task.Kind == "mlm" ? "pretrain" : "finetune", TotalSteps, step);
         string resuming = step > 0 ? $", resuming at step {step}" : "";
+        string budgetText = _options.MaxBatchTokens is int budget ? $" and {budget} tokens" : "";
         progress.Message(string.Create(CultureInfo.InvariantCulture,
-            $"{_task.TrainingLengths.Count} training records, {_plan.BatchesPerEpoch} batches of {_options.BatchSize} per epoch, {TotalSteps} steps x {_options.AccumulationSteps} micro-batches, peak lr {_options.LearningRate:G3}, warm-up {Schedule.WarmupSteps}, {_options.Decay.ToString().ToLowerInvariant()} decay to {_options.MinLearningRate:G3}{resuming}"));
+            $"{_task.TrainingLengths.Count} training records, {_plan.BatchesPerEpoch} batches of up to {_options.BatchSize} records{budgetText} per epoch, {TotalSteps} steps x {_options.AccumulationSteps} micro-batches, peak lr {_options.LearningRate:G3}, warm-up {Schedule.WarmupSteps}, {_options.Decay.ToString().ToLowerInvariant()} decay to {_options.MinLearningRate:G3}{resuming}"));
         progress.Message($"weight decay {_options.Optimizer.WeightDecay} on {optimizer.Decayed.Count} tensors; none on {optimizer.NotDecayed.Count} biases and LayerNorm weights");
 
         string? lastCheckpoint = null;
@@ -401,9 +408,10 @@ public sealed class Trainer
             ["step"] = step,
             ["total_steps"] = TotalSteps,
             ["micro_batches_done"] = microBatches,
-            ["epoch"] = microBatches / _plan.BatchesPerEpoch,
-            ["batch_in_epoch"] = microBatches % _plan.BatchesPerEpoch,
-            ["batches_per_epoch"] = _plan.BatchesPerEpoch,
+            ["epoch"] = _plan.Locate(microBatches).Epoch,
+            ["batch_in_epoch"] = _plan.Locate(microBatches).Index,
+            ["batches_in_first_epoch"] = _plan.BatchesPerEpoch,
+            ["max_batch_tokens"] = _options.MaxBatchTokens,
             ["training_records"] = _task.TrainingLengths.Count,
             ["seed"] = _options.Seed,
             ["batch_size"] = _options.BatchSize,
@@ -461,6 +469,10 @@ public sealed class Trainer
         Check("task", _task.Kind);
         Check("seed", _options.Seed);
         Check("batch_size", _options.BatchSize);
+        if ((state["max_batch_tokens"]?.GetValue<int>()) != _options.MaxBatchTokens)
+        {
+            throw new ArgumentException($"Cannot resume from '{checkpointDir}': it was trained with max_batch_tokens = {state["max_batch_tokens"]?.ToJsonString() ?? "null"}, this run has {(_options.MaxBatchTokens?.ToString(CultureInfo.InvariantCulture) ?? "null")}.");
+        }
         Check("accumulation_steps", _options.AccumulationSteps);
         Check("total_steps", TotalSteps);
         Check("training_records", _task.TrainingLengths.Count);

@@ -89,6 +89,7 @@ internal static class TrainingOptionParsers
     {
         public Option<long> Seed { get; } = new("--seed") { Description = "Seed of data order, masking, dropout and initialisation.", HelpName = "N", DefaultValueFactory = _ => 42, CustomParser = TrainingOptionParsers.Seed("--seed") };
         public Option<int> BatchSize { get; }
+        public Option<int?> MaxBatchTokens { get; }
         public Option<int> Accumulate { get; } = new("--accumulate") { Description = "Micro-batches per optimizer step (gradient accumulation).", HelpName = "N", DefaultValueFactory = _ => 1, CustomParser = OptionParsers.AtLeast("--accumulate", 1) };
         public Option<long?> Steps { get; } = new("--steps") { Description = "Optimizer steps (default: from --epochs).", HelpName = "N", CustomParser = OptionalLong("--steps", 1) };
         public Option<double> Epochs { get; }
@@ -104,8 +105,9 @@ internal static class TrainingOptionParsers
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the latest checkpoint-* in --output." };
         public Option<long?> StopAfter { get; } = new("--stop-after") { Description = "Stop after N steps of this invocation (a checkpoint is written; continue with --resume).", HelpName = "N", CustomParser = OptionalLong("--stop-after", 1) };
 
-        public TrainerOptionSet(int defaultBatchSize, double defaultEpochs, double defaultLearningRate)
+        public TrainerOptionSet(int defaultBatchSize, double defaultEpochs, double defaultLearningRate, int? defaultMaxBatchTokens = 8192)
         {
+            MaxBatchTokens = new("--max-batch-tokens") { Description = "Most padded tokens per micro-batch (records x longest); batches of long sequences hold fewer records.", HelpName = "N", DefaultValueFactory = _ => defaultMaxBatchTokens, CustomParser = OptionParsers.OptionalAtLeast("--max-batch-tokens", 1) };
             BatchSize = new("--batch-size") { Description = "Records per micro-batch.", HelpName = "N", DefaultValueFactory = _ => defaultBatchSize, CustomParser = OptionParsers.AtLeast("--batch-size", 1) };
             Epochs = new("--epochs") { Description = "Passes over the training records (when --steps is not given).", HelpName = "E", DefaultValueFactory = _ => defaultEpochs, CustomParser = Number("--epochs", 0, 1e6, minimumExclusive: true) };
             LearningRate = new("--lr") { Description = "Peak learning rate.", HelpName = "LR", DefaultValueFactory = _ => defaultLearningRate, CustomParser = Number("--lr", 0, 10, minimumExclusive: true) };
@@ -113,7 +115,7 @@ internal static class TrainingOptionParsers
 
         public void AddTo(Command command)
         {
-            foreach (Option option in new Option[] { Seed, BatchSize, Accumulate, Steps, Epochs, LearningRate, MinLearningRate, Warmup, Decay, WeightDecay, MaxGradNorm, EvalEvery, SaveEvery, Keep, Resume, StopAfter })
+            foreach (Option option in new Option[] { Seed, BatchSize, MaxBatchTokens, Accumulate, Steps, Epochs, LearningRate, MinLearningRate, Warmup, Decay, WeightDecay, MaxGradNorm, EvalEvery, SaveEvery, Keep, Resume, StopAfter })
             {
                 command.Options.Add(option);
             }
@@ -134,6 +136,7 @@ internal static class TrainingOptionParsers
             {
                 Seed = parse.GetValue(Seed),
                 BatchSize = parse.GetValue(BatchSize),
+                MaxBatchTokens = parse.GetValue(MaxBatchTokens),
                 AccumulationSteps = parse.GetValue(Accumulate),
                 MaxSteps = parse.GetValue(Steps),
                 Epochs = parse.GetValue(Epochs),

@@ -1,0 +1,530 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json.Nodes;
+using RnaLm.Checkpoints;
+using RnaLm.IO;
+using RnaLm.Models;
+using RnaLm.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnaLm.Training;
+
+/// <summary>Which parameters fine-tuning updates (RNAErnie's two strategies).</summary>
+public enum FineTuningMode
+{
+    /// <summary>Frozen backbone, trainable head: every parameter loaded from the pretrained checkpoint is frozen; the
+    /// task head (and a pooler the checkpoint does not hold) trains.</summary>
+    Fbth,
+    /// <summary>Trainable backbone, trainable head: everything trains.</summary>
+    Tbth,
+}
+
+/// <summary>One labelled example of a fine-tuning task.</summary>
+/// <param name="Name">Record name.</param>
+/// <param name="Sequence">The nucleotides.</param>
+/// <param name="Label">Sequence task: the class index; otherwise unused (−1).</param>
+/// <param name="Pairs">Token and contact tasks: the partner of each nucleotide (−1 = unpaired).</param>
+public sealed record LabelledSequence(string Name, string Sequence, int Label, int[]? Pairs);
+
+/// <summary>Turning records into labelled examples.</summary>
+public static class TaskData
+{
+    /// <summary>
+    /// Sequence classification: the class of a record is its <see cref="SequenceRecord.Label"/> (the last word of the
+    /// FASTA header, e.g. nRC's "5S_rRNA"). <paramref name="labels"/> fixes the class order; null takes the sorted
+    /// (ordinal) set of the records' classes.
+    /// </summary>
+    /// <exception cref="FormatException">A record has no class, or one outside <paramref name="labels"/>.</exception>
+    public static (List<LabelledSequence> Examples, IReadOnlyList<string> Labels) ForSequenceClassification(
+        IReadOnlyList<SequenceRecord> records, IReadOnlyList<string>? labels = null)
+    {
+        foreach (var r in records)
+        {
+            if (string.IsNullOrEmpty(r.Label)) throw new FormatException($"{r.Source}: record '{r.Name}' has no class (the last word of its header).");
+        }
+        labels ??= records.Select(r => r.Label!).Distinct(StringComparer.Ordinal).OrderBy(l => l, StringComparer.Ordinal).ToList();
+        var index = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
+        var examples = records.Select(r => index.TryGetValue(r.Label!, out int i)
+            ? new LabelledSequence(r.Name, r.Sequence, i, null)
+            : throw new FormatException($"{r.Source}: record '{r.Name}' has class '{r.Label}', which the model does not know ({string.Join(", ", labels)}).")).ToList();
+        return (examples, labels);
+    }
+
+    /// <summary>Token and contact tasks: base pairs from each record's dot-bracket structure.</summary>
+    /// <exception cref="FormatException">A record has no structure, or an unbalanced one.</exception>
+    public static List<LabelledSequence> ForStructure(IReadOnlyList<SequenceRecord> records) =>
+        records.Select(r => r.Structure is null
+            ? throw new FormatException($"{r.Source}: record '{r.Name}' has no structure; token and contact tasks need dot-bracket (.dbn) files.")
+            : new LabelledSequence(r.Name, r.Sequence, -1, PairsOf(r.Structure, r.Source, r.Name))).ToList();
+
+    /// <summary>
+    /// The partner of every position of a dot-bracket string: <c>()</c>, <c>[]</c>, <c>{}</c>, <c>&lt;&gt;</c> and
+    /// letter pairs (A–a, …) pair up; any other character is unpaired.
+    /// </summary>
+    public static int[] PairsOf(string structure, string source = "structure", string name = "")
+    {
+        var pairs = Enumerable.Repeat(-1, structure.Length).ToArray();
+        var stacks = new Dictionary<char, Stack<int>>();
+        for (int i = 0; i < structure.Length; i++)
+        {
+            char c = structure[i];
+            char? open = c switch
+            {
+                '(' or '[' or '{' or '<' => c,
+                >= 'A' and <= 'Z' => c,
+                _ => null,
+            };
+            char? close = c switch
+            {
+                ')' => '(',
+                ']' => '[',
+                '}' => '{',
+                '>' => '<',
+                >= 'a' and <= 'z' => char.ToUpperInvariant(c),
+                _ => null,
+            };
+            if (open is char o)
+            {
+                if (!stacks.TryGetValue(o, out var stack)) stacks[o] = stack = new Stack<int>();
+                stack.Push(i);
+            }
+            else if (close is char k)
+            {
+                if (!stacks.TryGetValue(k, out var stack) || stack.Count == 0)
+                {
+                    throw new FormatException($"{source}: record '{name}': '{c}' at position {i + 1} closes no open bracket.");
+                }
+                int j = stack.Pop();
+                pairs[i] = j;
+                pairs[j] = i;
+            }
+        }
+        foreach (var (bracket, stack) in stacks)
+        {
+            if (stack.Count > 0) throw new FormatException($"{source}: record '{name}': '{bracket}' at position {stack.Peek() + 1} is never closed.");
+        }
+        return pairs;
+    }
+}
+
+/// <summary>
+/// Fine-tuning of a prediction model (backbone + sequence, token or contact head) on labelled sequences:
+/// sequence classification (cross-entropy over the classes; accuracy, macro-F1, MCC), token classification of
+/// paired/unpaired nucleotides (cross-entropy over 2 labels per nucleotide; the same metrics over nucleotides) and
+/// contact prediction (one logit per nucleotide pair, binary cross-entropy over the pairs i &lt; j; precision, recall,
+/// F1 and MCC of the pairs at probability 0.5). Token and contact tasks need a 1-mer tokenizer.
+/// </summary>
+public sealed class FineTuningTask : ITrainingTask
+{
+    private readonly IRnaPredictionModel _model;
+    private readonly IModelFamily _family;
+    private readonly IModelConfig _config;
+    private readonly RnaTokenizer _tokenizer;
+    private readonly IReadOnlyList<LabelledSequence> _train;
+    private readonly IReadOnlyList<LabelledSequence> _eval;
+    private readonly int _numLabels;
+    private readonly int _maxNucleotides;
+    private readonly Device _device;
+    private readonly int[] _lengths;
+
+    private sealed record Batch(int[][] Ids, int[][] Mask, LabelledSequence[] Examples, int[] Lengths, long Targets, long Tokens) : IMicroBatch;
+
+    /// <param name="model">The prediction model (see <see cref="FineTuning.CreateModel"/>).</param>
+    /// <param name="family">Its family.</param>
+    /// <param name="config">Its configuration, with the labels (see <see cref="FineTuning.TaskConfig"/>).</param>
+    /// <param name="tokenizer">The tokenizer.</param>
+    /// <param name="train">Training examples.</param>
+    /// <param name="eval">Evaluation examples (may be empty).</param>
+    /// <param name="numLabels">Outputs of the head (classes; 2 for token; 1 for contact).</param>
+    /// <param name="device">Where the model lives.</param>
+    public FineTuningTask(IRnaPredictionModel model, IModelFamily family, IModelConfig config, RnaTokenizer tokenizer,
+        IReadOnlyList<LabelledSequence> train, IReadOnlyList<LabelledSequence> eval, int numLabels, Device? device = null)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _family = family ?? throw new ArgumentNullException(nameof(family));
+        _config = config ?? throw new ArgumentNullException(nameof(config));
+        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        _train = train ?? throw new ArgumentNullException(nameof(train));
+        _eval = eval ?? throw new ArgumentNullException(nameof(eval));
+        _numLabels = numLabels;
+        _device = device ?? CPU;
+        if (train.Count == 0) throw new ArgumentException("There are no training examples.", nameof(train));
+        if (model.Task != PredictionTask.Sequence && tokenizer.Options.Nmers != 1)
+        {
+            throw new ArgumentException($"Token and contact tasks label nucleotides and need a 1-mer tokenizer (this one uses {tokenizer.Options.Nmers}-mers).");
+        }
+        if (model.Task != PredictionTask.Sequence && !(tokenizer.Options.AddBos && tokenizer.Options.AddEos))
+        {
+            throw new ArgumentException("Token and contact tasks need a tokenizer that adds <cls> and <eos> (the heads remove them).");
+        }
+        int maxTokens = Math.Min(config.MaxPositionEmbeddings, tokenizer.Options.ModelMaxLength ?? int.MaxValue);
+        int specials = (tokenizer.Options.AddBos ? 1 : 0) + (tokenizer.Options.AddEos ? 1 : 0);
+        _maxNucleotides = maxTokens - specials + tokenizer.Options.Nmers - 1;
+        _lengths = train.Select(e => Math.Min(e.Sequence.Length, _maxNucleotides) + specials).ToArray();
+    }
+
+    public string Kind => _model.Task.ToString().ToLowerInvariant();
+
+    public nn.Module Module => _model.Module;
+
+    public IReadOnlyList<int> TrainingLengths => _lengths;
+
+    public IMicroBatch Prepare(int[] records, TrainingRandom random) => Build(records.Select(i => _train[i]).ToArray());
+
+    private Batch Build(LabelledSequence[] examples)
+    {
+        // Sequences longer than the model keep their first nucleotides (and the pairs inside them).
+        var texts = examples.Select(e => e.Sequence.Length > _maxNucleotides ? e.Sequence[.._maxNucleotides] : e.Sequence).ToList();
+        var encoding = _tokenizer.EncodeBatch(texts, new EncodeOptions { Padding = PaddingStrategy.Longest });
+        var lengths = texts.Select(t => t.Length).ToArray();
+        long targets = _model.Task switch
+        {
+            PredictionTask.Sequence => examples.Length,
+            PredictionTask.Token => lengths.Sum(),
+            _ => lengths.Sum(n => (long)n * (n - 1) / 2),
+        };
+        long tokens = encoding.Lengths.Sum();
+        return new Batch(encoding.InputIds, encoding.AttentionMask, examples, lengths, targets, tokens);
+    }
+
+    private (Tensor Ids, Tensor Mask) Inputs(Batch batch)
+    {
+        var encoding = (batch.Ids, batch.Mask);
+        int b = encoding.Ids.Length, l = encoding.Ids[0].Length;
+        var ids = new long[b * l];
+        var mask = new long[b * l];
+        for (int i = 0; i < b; i++)
+        {
+            for (int j = 0; j < l; j++)
+            {
+                ids[i * l + j] = encoding.Ids[i][j];
+                mask[i * l + j] = encoding.Mask[i][j];
+            }
+        }
+        return (tensor(ids, new long[] { b, l }, int64, _device), tensor(mask, new long[] { b, l }, int64, _device));
+    }
+
+    /// <summary>Labels for the head's output positions: [B] classes, [B, L'] paired (1) / unpaired (0) / ignored (−100), or [B, L', L'] pair targets with a weight mask.</summary>
+    private (Tensor Labels, Tensor? Weights) Targets(Batch batch, long outputLength)
+    {
+        int b = batch.Examples.Length;
+        switch (_model.Task)
+        {
+            case PredictionTask.Sequence:
+                return (tensor(batch.Examples.Select(e => (long)e.Label).ToArray(), int64, _device), null);
+            case PredictionTask.Token:
+            {
+                var labels = new long[b * outputLength];
+                Array.Fill(labels, MlmMasker.IgnoreIndex);
+                for (int i = 0; i < b; i++)
+                {
+                    var pairs = batch.Examples[i].Pairs!;
+                    for (int j = 0; j < batch.Lengths[i]; j++) labels[i * outputLength + j] = pairs[j] >= 0 && pairs[j] < batch.Lengths[i] ? 1 : 0;
+                }
+                return (tensor(labels, new long[] { b, outputLength }, int64, _device), null);
+            }
+            default:
+            {
+                long n = outputLength;
+                var targets = new float[b * n * n];
+                var weights = new float[b * n * n];
+                for (int i = 0; i < b; i++)
+                {
+                    var pairs = batch.Examples[i].Pairs!;
+                    int length = batch.Lengths[i];
+                    for (int x = 0; x < length; x++)
+                    {
+                        for (int y = x + 1; y < length; y++) weights[(i * n + x) * n + y] = 1;
+                        int partner = pairs[x];
+                        if (partner > x && partner < length) targets[(i * n + x) * n + partner] = 1;
+                    }
+                }
+                long[] shape = { b, n, n };
+                return (tensor(targets, shape, float32, _device), tensor(weights, shape, float32, _device));
+            }
+        }
+    }
+
+    public Tensor Loss(IMicroBatch microBatch, double normalizer)
+    {
+        var batch = (Batch)microBatch;
+        using var scope = NewDisposeScope();
+        var (ids, mask) = Inputs(batch);
+        var logits = _model.Forward(ids, mask).Logits;
+        return (LossSum(batch, logits) / normalizer).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The summed loss of a batch over its targets.</summary>
+    private Tensor LossSum(Batch batch, Tensor logits)
+    {
+        switch (_model.Task)
+        {
+            case PredictionTask.Sequence:
+            {
+                var (labels, _) = Targets(batch, 0);
+                return nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
+            }
+            case PredictionTask.Token:
+            {
+                var (labels, _) = Targets(batch, logits.shape[1]);
+                return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), labels.reshape(-1), ignore_index: MlmMasker.IgnoreIndex, reduction: nn.Reduction.Sum);
+            }
+            default:
+            {
+                var (targets, weights) = Targets(batch, logits.shape[1]);
+                var pairLogits = logits.squeeze(-1); // [B, L', L']
+                return (nn.functional.binary_cross_entropy_with_logits(pairLogits, targets, reduction: nn.Reduction.None) * weights!).sum();
+            }
+        }
+    }
+
+    public Evaluation? Evaluate(long step) => _eval.Count == 0 ? null : EvaluateOn(_eval, step, 32);
+
+    /// <summary>Metrics of the model on <paramref name="examples"/> (evaluation mode, no gradients).</summary>
+    public Evaluation EvaluateOn(IReadOnlyList<LabelledSequence> examples, long step, int batchSize)
+    {
+        var module = _model.Module;
+        bool wasTraining = module.training;
+        module.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            int classes = _model.Task == PredictionTask.Sequence ? _numLabels : 2;
+            var metrics = new ClassificationMetrics(classes);
+            double lossSum = 0;
+            long targets = 0;
+            var order = Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Sequence.Length).ToArray();
+            foreach (var chunk in order.Chunk(Math.Max(1, batchSize)))
+            {
+                using var scope = NewDisposeScope();
+                var batch = Build(chunk.Select(i => examples[i]).ToArray());
+                var (ids, mask) = Inputs(batch);
+                var logits = _model.Forward(ids, mask).Logits;
+                lossSum += LossSum(batch, logits).item<float>();
+                targets += batch.Targets;
+                Collect(batch, logits, metrics);
+            }
+            var values = new Dictionary<string, double>(StringComparer.Ordinal)
+            {
+                ["loss"] = targets == 0 ? double.NaN : lossSum / targets,
+                ["accuracy"] = metrics.Accuracy,
+                ["macro_f1"] = metrics.MacroF1,
+                ["mcc"] = metrics.Mcc,
+            };
+            if (_model.Task == PredictionTask.Contact)
+            {
+                values["precision"] = metrics.Precision(1);
+                values["recall"] = metrics.Recall(1);
+                values["f1"] = metrics.F1(1);
+            }
+            values["examples"] = examples.Count;
+            return new Evaluation(step, values);
+        }
+        finally
+        {
+            if (wasTraining) module.train();
+        }
+    }
+
+    private void Collect(Batch batch, Tensor logits, ClassificationMetrics metrics)
+    {
+        switch (_model.Task)
+        {
+            case PredictionTask.Sequence:
+            {
+                long[] predicted = logits.argmax(1).cpu().data<long>().ToArray();
+                for (int i = 0; i < predicted.Length; i++) metrics.Add(batch.Examples[i].Label, (int)predicted[i]);
+                break;
+            }
+            case PredictionTask.Token:
+            {
+                long n = logits.shape[1];
+                long[] predicted = logits.argmax(2).cpu().data<long>().ToArray();
+                for (int i = 0; i < batch.Examples.Length; i++)
+                {
+                    var pairs = batch.Examples[i].Pairs!;
+                    for (int j = 0; j < batch.Lengths[i]; j++) metrics.Add(pairs[j] >= 0 && pairs[j] < batch.Lengths[i] ? 1 : 0, (int)predicted[i * n + j]);
+                }
+                break;
+            }
+            default:
+            {
+                long n = logits.shape[1];
+                bool[] predicted = logits.squeeze(-1).gt(0).cpu().data<bool>().ToArray();
+                for (int i = 0; i < batch.Examples.Length; i++)
+                {
+                    var pairs = batch.Examples[i].Pairs!;
+                    int length = batch.Lengths[i];
+                    for (int x = 0; x < length; x++)
+                    {
+                        for (int y = x + 1; y < length; y++) metrics.Add(pairs[x] == y ? 1 : 0, predicted[(i * n + x) * n + y] ? 1 : 0);
+                    }
+                }
+                break;
+            }
+        }
+    }
+
+    public void SaveModel(string directory)
+    {
+        File.WriteAllText(Path.Combine(directory, Checkpoint.ConfigFile), _config.ToJson());
+        CheckpointWriter.SaveTokenizer(directory, _tokenizer);
+        CheckpointWriter.SaveWeights(Path.Combine(directory, Checkpoint.WeightsFile), _model.Module, _family.Naming);
+    }
+
+    public void LoadModel(string directory) =>
+        Checkpoint.LoadWeights(_model.Module, _family.Naming, new[] { Path.Combine(directory, Checkpoint.WeightsFile) });
+}
+
+/// <summary>Building fine-tuning models from pretrained checkpoints, and reading fine-tuned ones back.</summary>
+public static class FineTuning
+{
+    /// <summary>The config.json field naming the task of a fine-tuned model.</summary>
+    public const string TaskField = "rnalm_task";
+
+    /// <summary>The prefix of the head of each task (keys the pretrained checkpoint does not have).</summary>
+    public static string HeadPrefix(PredictionTask task) => task switch
+    {
+        PredictionTask.Sequence => "sequence_head.",
+        PredictionTask.Token => "token_head.",
+        PredictionTask.Contact => "contact_head.",
+        _ => throw new ArgumentOutOfRangeException(nameof(task)),
+    };
+
+    /// <summary>Outputs of the head: the classes for sequence tasks, 2 (unpaired/paired) for token, 1 logit for contact.</summary>
+    public static int NumLabels(PredictionTask task, int classes) => task switch
+    {
+        PredictionTask.Sequence => classes,
+        PredictionTask.Token => 2,
+        _ => 1,
+    };
+
+    /// <summary>
+    /// A config for the task: <paramref name="baseConfig"/> with <c>num_labels</c>, <c>id2label</c>/<c>label2id</c>,
+    /// <c>rnalm_task</c> and <c>architectures</c> set (written to the fine-tuned model's config.json).
+    /// </summary>
+    public static IModelConfig TaskConfig(IModelFamily family, IModelConfig baseConfig, PredictionTask task, IReadOnlyList<string> labels, ConfigOverrides? overrides = null)
+    {
+        var config = overrides is null ? baseConfig : ModelSetup.WithOverrides(family, baseConfig, overrides);
+        var json = JsonNode.Parse(config.ToJson())!.AsObject();
+        json["num_labels"] = labels.Count;
+        var id2label = new JsonObject();
+        var label2id = new JsonObject();
+        for (int i = 0; i < labels.Count; i++)
+        {
+            id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = labels[i];
+            label2id[labels[i]] = i;
+        }
+        json["id2label"] = id2label;
+        json["label2id"] = label2id;
+        json[TaskField] = task.ToString().ToLowerInvariant();
+        json["architectures"] = new JsonArray(JsonValue.Create($"{family.Name}For{task}Prediction"));
+        return family.ReadConfig(json.ToJsonString(), "fine-tuning config");
+    }
+
+    /// <summary>The task and labels a fine-tuned config.json declares.</summary>
+    /// <exception cref="FormatException">The config has no <c>rnalm_task</c> or labels.</exception>
+    public static (PredictionTask Task, IReadOnlyList<string> Labels) ReadTask(string configJson, string source)
+    {
+        var json = JsonNode.Parse(configJson)?.AsObject() ?? throw new FormatException($"{source}: empty config.");
+        string? taskName = json[TaskField]?.GetValue<string>();
+        if (taskName is null || !Enum.TryParse<PredictionTask>(taskName, ignoreCase: true, out var task))
+        {
+            throw new FormatException($"{source}: no '{TaskField}' field (sequence, token or contact); it is not a model written by rnalm finetune.");
+        }
+        if (json["id2label"] is not JsonObject id2label) throw new FormatException($"{source}: no 'id2label' object.");
+        var labels = new string[id2label.Count];
+        foreach (var (key, value) in id2label)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i) || i < 0 || i >= labels.Length || value is null)
+            {
+                throw new FormatException($"{source}: 'id2label' must map 0..{labels.Length - 1} to label names.");
+            }
+            labels[i] = value.GetValue<string>();
+        }
+        return (task, labels);
+    }
+
+    /// <summary>
+    /// Builds the prediction model for <paramref name="task"/>. With <paramref name="checkpointWeights"/>, loads the
+    /// pretrained backbone from it (the head, and a pooler the file lacks, stay as initialised; the file's
+    /// <c>lm_head.*</c> is ignored) and returns the names of the loaded parameters; without, the whole model is freshly
+    /// initialised (BERT initialisation from <paramref name="seed"/>) — the random baseline of the same shape.
+    /// </summary>
+    public static (IRnaPredictionModel Model, IReadOnlySet<string> Loaded) CreateModel(IModelFamily family, IModelConfig config,
+        PredictionTask task, int numLabels, string? checkpointWeights, long seed)
+    {
+        ModelSetup.Seed(seed);
+        var model = family.CreatePredictionModel(config, task, numLabels);
+        try
+        {
+            ModelSetup.InitializeWeights(model.Module);
+            ModelSetup.ZeroPaddingRow(model.Module, config.PadTokenId);
+            var loaded = new HashSet<string>(StringComparer.Ordinal);
+            if (checkpointWeights is not null)
+            {
+                var options = new CheckpointLoadOptions
+                {
+                    AllowMissingPrefixes = new[] { HeadPrefix(task), family.Naming.Prefix + ".pooler." },
+                    AllowUnexpectedPrefixes = new[] { "lm_head." },
+                };
+                Checkpoint.LoadWeights(model.Module, family.Naming, new[] { checkpointWeights }, options);
+                using var file = SafeTensorsFile.Open(checkpointWeights);
+                var stored = file.Tensors.Select(t => family.Naming.Normalize(t.Name)).ToHashSet(StringComparer.Ordinal);
+                foreach (var tied in family.Naming.Tied) if (stored.Contains(tied.Source)) stored.Add(tied.Key);
+                foreach (var (name, _) in model.Module.named_parameters()) if (stored.Contains(name)) loaded.Add(name);
+            }
+            return (model, loaded);
+        }
+        catch
+        {
+            model.Module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Applies a mode: FBTH freezes the <paramref name="loaded"/> parameters, TBTH trains everything. Returns the trainable parameter count.</summary>
+    public static long ApplyMode(IRnaPredictionModel model, FineTuningMode mode, IReadOnlySet<string> loaded)
+    {
+        long trainable = 0;
+        foreach (var (name, parameter) in model.Module.named_parameters())
+        {
+            bool train = mode == FineTuningMode.Tbth || !loaded.Contains(name);
+            parameter.requires_grad = train;
+            if (train) trainable += parameter.numel();
+        }
+        if (trainable == 0) throw new InvalidOperationException("No parameter is left to train.");
+        return trainable;
+    }
+
+    /// <summary>A fine-tuned model folder loaded for evaluation.</summary>
+    public sealed record FineTunedModel(IModelFamily Family, IModelConfig Config, RnaTokenizer Tokenizer, IRnaPredictionModel Model, PredictionTask Task, IReadOnlyList<string> Labels) : IDisposable
+    {
+        public void Dispose() => Model.Module.Dispose();
+    }
+
+    /// <summary>Loads a folder written by <c>rnalm finetune</c> strictly (config.json with <c>rnalm_task</c>).</summary>
+    public static FineTunedModel Load(string directory, ModelRegistry registry, Device? device = null)
+    {
+        var (family, config) = Checkpoint.ReadConfig(directory, registry);
+        string configPath = Path.Combine(directory, Checkpoint.ConfigFile);
+        var (task, labels) = ReadTask(File.ReadAllText(configPath), configPath);
+        var tokenizer = Checkpoint.ReadTokenizer(directory, config);
+        var model = family.CreatePredictionModel(config, task, NumLabels(task, labels.Count));
+        try
+        {
+            Checkpoint.LoadWeights(model.Module, family.Naming, new[] { Path.Combine(directory, Checkpoint.WeightsFile) });
+            if (device is not null) model.Module.to(device);
+            model.Module.eval();
+        }
+        catch
+        {
+            model.Module.Dispose();
+            throw;
+        }
+        return new FineTunedModel(family, config, tokenizer, model, task, labels);
+    }
+}
