@@ -51,6 +51,7 @@ internal static class ModelsEmitter
             w.Line("lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, null);");
         }
         w.Line("RegisterComponents();");
+        w.Line("lm_head.InitializeWeights(config.InitializerRange);");
         w.Close();
         w.Line();
         w.Line($"public {t}Model Model => {prefix};");
@@ -103,6 +104,7 @@ internal static class ModelsEmitter
         w.Line($"ss_head = new global::RnaLm.Heads.SecondaryStructureHead(attentionHead: {Code.Int(ss.AttentionHead)}, channels: {Code.Int(ss.Channels)}, numBlocks: {Code.Int(ss.Blocks)}, kernelSize: {Code.Int(ss.KernelSize)},");
         w.Line($"    config.BosTokenId, config.EosTokenId, bases: (A: {Id("A")}, C: {Id("C")}, G: {Id("G")}, U: {Id("U")}));");
         w.Line("RegisterComponents();");
+        w.Line("lm_head.InitializeWeights(config.InitializerRange);");
         w.Close();
         w.Line();
         w.Line($"public {t}Model Model => {prefix};");
@@ -150,6 +152,7 @@ internal static class ModelsEmitter
         if (pooler) w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels{transform});");
         else w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId{transform});");
         w.Line("RegisterComponents();");
+        w.Line($"global::RnaLm.Modules.WeightInit.Apply({field}, config.InitializerRange);");
         w.Close();
         w.Line();
         w.Line($"public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.{task};");

@@ -542,6 +542,7 @@ internal static class ModuleEmitter
         w.Line($"encoder = new {t}Encoder(config);");
         w.Line("pooler = addPoolingLayer ? new global::RnaLm.Heads.Pooler(config.HiddenSize) : null;");
         w.Line("RegisterComponents();");
+        w.Line("global::RnaLm.Modules.WeightInit.Apply(this, config.InitializerRange, paddingIndex: config.PadTokenId); // N(0, initializer_range)");
         w.Close();
         w.Line();
         w.Line($"public {t}Config Config => _config;");

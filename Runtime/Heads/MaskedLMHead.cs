@@ -55,6 +55,7 @@ public sealed class MaskedLMHead : nn.Module<Tensor, Tensor>
     private readonly HeadTransform transform;
     private readonly Linear decoder;
     private readonly Parameter bias;
+    private readonly bool _tied;
 
     /// <param name="hiddenSize">H.</param>
     /// <param name="vocabSize">V.</param>
@@ -73,9 +74,22 @@ public sealed class MaskedLMHead : nn.Module<Tensor, Tensor>
                 throw new ArgumentException($"The tied word-embedding weight has shape [{string.Join(", ", tiedWeight.shape)}], expected [{vocabSize}, {hiddenSize}].");
             }
             decoder.weight = tiedWeight;
+            _tied = true;
         }
         bias = decoder.bias!;
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// BERT-style initialisation of the head: transform from N(0, <paramref name="std"/>), output bias zero; the decoder
+    /// weight only when it is not tied (a tied one is the word-embedding matrix, initialised with the backbone).
+    /// </summary>
+    public void InitializeWeights(double std)
+    {
+        WeightInit.Apply(transform, std);
+        using var noGrad = no_grad();
+        bias.zero_();
+        if (!_tied) decoder.weight!.normal_(0, std);
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>

@@ -26,6 +26,7 @@ public sealed partial class ErnieRnaForMaskedLM : nn.Module, global::RnaLm.Model
         var tied = config.TieWordEmbeddings ? model.WordEmbeddingWeight : null; // lm_head.decoder.weight = word embeddings
         lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied);
         RegisterComponents();
+        lm_head.InitializeWeights(config.InitializerRange);
     }
 
     public ErnieRnaModel Model => model;
@@ -70,6 +71,7 @@ public sealed partial class ErnieRnaForSecondaryStructurePrediction : nn.Module,
         ss_head = new global::RnaLm.Heads.SecondaryStructureHead(attentionHead: 5, channels: 64, numBlocks: 8, kernelSize: 7,
             config.BosTokenId, config.EosTokenId, bases: (A: 6, C: 7, G: 8, U: 9));
         RegisterComponents();
+        lm_head.InitializeWeights(config.InitializerRange);
     }
 
     public ErnieRnaModel Model => model;
@@ -111,6 +113,7 @@ public sealed partial class ErnieRnaForSequencePrediction : nn.Module, global::R
         model = new ErnieRnaModel(config, addPoolingLayer: true);
         sequence_head = new global::RnaLm.Heads.SequencePredictionHead(config.HiddenSize, numLabels);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(sequence_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Sequence;
@@ -142,6 +145,7 @@ public sealed partial class ErnieRnaForTokenPrediction : nn.Module, global::RnaL
         model = new ErnieRnaModel(config, addPoolingLayer: false);
         token_head = new global::RnaLm.Heads.TokenPredictionHead(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(token_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Token;
@@ -174,6 +178,7 @@ public sealed partial class ErnieRnaForContactPrediction : nn.Module, global::Rn
         model = new ErnieRnaModel(config, addPoolingLayer: false);
         contact_head = new global::RnaLm.Heads.ContactPredictionHead(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(contact_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Contact;

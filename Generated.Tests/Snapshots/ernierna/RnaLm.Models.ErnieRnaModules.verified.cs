@@ -288,6 +288,7 @@ public sealed partial class ErnieRnaModel : nn.Module, global::RnaLm.Models.IRna
         encoder = new ErnieRnaEncoder(config);
         pooler = addPoolingLayer ? new global::RnaLm.Heads.Pooler(config.HiddenSize) : null;
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(this, config.InitializerRange, paddingIndex: config.PadTokenId); // N(0, initializer_range)
     }
 
     public ErnieRnaConfig Config => _config;

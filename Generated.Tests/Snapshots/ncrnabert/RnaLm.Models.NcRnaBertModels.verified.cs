@@ -26,6 +26,7 @@ public sealed partial class NcRnaBertForMaskedLM : nn.Module, global::RnaLm.Mode
         var tied = config.TieWordEmbeddings ? ncrnabert.WordEmbeddingWeight : null; // lm_head.decoder.weight = word embeddings
         lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied);
         RegisterComponents();
+        lm_head.InitializeWeights(config.InitializerRange);
     }
 
     public NcRnaBertModel Model => ncrnabert;
@@ -56,6 +57,7 @@ public sealed partial class NcRnaBertForSequencePrediction : nn.Module, global::
         ncrnabert = new NcRnaBertModel(config, addPoolingLayer: true);
         sequence_head = new global::RnaLm.Heads.SequencePredictionHead(config.HiddenSize, numLabels);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(sequence_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Sequence;
@@ -87,6 +89,7 @@ public sealed partial class NcRnaBertForTokenPrediction : nn.Module, global::Rna
         ncrnabert = new NcRnaBertModel(config, addPoolingLayer: false);
         token_head = new global::RnaLm.Heads.TokenPredictionHead(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(token_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Token;
@@ -119,6 +122,7 @@ public sealed partial class NcRnaBertForContactPrediction : nn.Module, global::R
         ncrnabert = new NcRnaBertModel(config, addPoolingLayer: false);
         contact_head = new global::RnaLm.Heads.ContactPredictionHead(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(contact_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Contact;

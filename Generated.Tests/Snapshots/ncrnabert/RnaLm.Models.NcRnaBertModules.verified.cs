@@ -271,6 +271,7 @@ public sealed partial class NcRnaBertModel : nn.Module, global::RnaLm.Models.IRn
         encoder = new NcRnaBertEncoder(config);
         pooler = addPoolingLayer ? new global::RnaLm.Heads.Pooler(config.HiddenSize) : null;
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(this, config.InitializerRange, paddingIndex: config.PadTokenId); // N(0, initializer_range)
     }
 
     public NcRnaBertConfig Config => _config;

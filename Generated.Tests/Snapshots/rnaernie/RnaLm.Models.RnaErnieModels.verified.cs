@@ -26,6 +26,7 @@ public sealed partial class RnaErnieForMaskedLM : nn.Module, global::RnaLm.Model
         var tied = config.TieWordEmbeddings ? model.WordEmbeddingWeight : null; // lm_head.decoder.weight = word embeddings
         lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied);
         RegisterComponents();
+        lm_head.InitializeWeights(config.InitializerRange);
     }
 
     public RnaErnieModel Model => model;
@@ -56,6 +57,7 @@ public sealed partial class RnaErnieForSequencePrediction : nn.Module, global::R
         model = new RnaErnieModel(config, addPoolingLayer: true);
         sequence_head = new global::RnaLm.Heads.SequencePredictionHead(config.HiddenSize, numLabels);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(sequence_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Sequence;
@@ -87,6 +89,7 @@ public sealed partial class RnaErnieForTokenPrediction : nn.Module, global::RnaL
         model = new RnaErnieModel(config, addPoolingLayer: false);
         token_head = new global::RnaLm.Heads.TokenPredictionHead(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(token_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Token;
@@ -119,6 +122,7 @@ public sealed partial class RnaErnieForContactPrediction : nn.Module, global::Rn
         model = new RnaErnieModel(config, addPoolingLayer: false);
         contact_head = new global::RnaLm.Heads.ContactPredictionHead(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(contact_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Contact;

@@ -280,6 +280,7 @@ public sealed partial class RnaErnieModel : nn.Module, global::RnaLm.Models.IRna
         encoder = new RnaErnieEncoder(config);
         pooler = addPoolingLayer ? new global::RnaLm.Heads.Pooler(config.HiddenSize) : null;
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(this, config.InitializerRange, paddingIndex: config.PadTokenId); // N(0, initializer_range)
     }
 
     public RnaErnieConfig Config => _config;

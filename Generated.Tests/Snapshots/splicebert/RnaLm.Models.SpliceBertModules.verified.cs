@@ -280,6 +280,7 @@ public sealed partial class SpliceBertModel : nn.Module, global::RnaLm.Models.IR
         encoder = new SpliceBertEncoder(config);
         pooler = addPoolingLayer ? new global::RnaLm.Heads.Pooler(config.HiddenSize) : null;
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(this, config.InitializerRange, paddingIndex: config.PadTokenId); // N(0, initializer_range)
     }
 
     public SpliceBertConfig Config => _config;
