@@ -70,6 +70,8 @@ public static class Program
         root.Subcommands.Add(EmbedCommand.Create(context));
         root.Subcommands.Add(FillMaskCommand.Create(context));
         root.Subcommands.Add(PretrainCommand.Create(context));
+        root.Subcommands.Add(FinetuneCommand.Create(context));
+        root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(FoldCommand.Create(context));
         return root;
     }

@@ -23,7 +23,7 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     public const string ModelTypeName = "rnalm-mini";
 
     /// <summary>The <c>position_embedding_type</c> the spec fixes.</summary>
-    public const string PositionEmbeddingType = "absolute";
+    public const string PositionEmbeddingType = "rotary";
 
     public string ModelType => ModelTypeName;
 
@@ -51,7 +51,7 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     /// <summary>attention_dropout (training only).</summary>
     public double AttentionDropout { get; init; } = 0.1;
 
-    /// <summary>max_position_embeddings: rows of the learned position table, the longest input in tokens.</summary>
+    /// <summary>max_position_embeddings (informational for this position kind).</summary>
     public int MaxPositionEmbeddings { get; init; } = 512;
 
     /// <summary>initializer_range: std of the normal initialisation.</summary>
@@ -180,7 +180,6 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
         if (NumAttentionHeads <= 0) throw Fail(source, $"num_attention_heads must be positive, found {NumAttentionHeads}.");
         if (IntermediateSize <= 0) throw Fail(source, $"intermediate_size must be positive, found {IntermediateSize}.");
         if (HiddenSize % NumAttentionHeads != 0) throw Fail(source, $"hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
-        if (MaxPositionEmbeddings <= 0) throw Fail(source, $"max_position_embeddings must be positive, found {MaxPositionEmbeddings}.");
         foreach (var (name, id) in new (string, int?)[] { ("pad_token_id", PadTokenId), ("bos_token_id", BosTokenId), ("eos_token_id", EosTokenId), ("unk_token_id", UnkTokenId), ("mask_token_id", MaskTokenId), ("null_token_id", NullTokenId) })
         {
             if (id is int value && (value < 0 || value >= VocabSize)) throw Fail(source, $"{name} {value} is outside the vocabulary of {VocabSize} tokens.");
@@ -203,11 +202,11 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     public long CountBackboneParameters()
     {
         long h = HiddenSize, i = IntermediateSize, v = VocabSize;
-        long embeddings = v * h + (long)MaxPositionEmbeddings * h + 2 * h;
+        long embeddings = v * h + 2 * h;
         long attention = 3 * (h * h + h) + h * h + h;
         long feedForward = h * i + i * h + i + h;
         long layerNorms = 2 * (2 * h);
-        return embeddings + NumHiddenLayers * (attention + feedForward + layerNorms) + (h * h + h);
+        return embeddings + NumHiddenLayers * (attention + feedForward + layerNorms) + 2 * h + (h * h + h);
     }
 
     /// <summary>
@@ -222,7 +221,7 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     ///          + 2·(L·H² + L·H·V)        MLM head transform and decoder
     /// </code>
     /// Not counted: embedding lookups (no multiplications), bias additions, residual additions, score scaling, softmax,
-    /// LayerNorm, activations, dropout, task heads. See docs/model-facts.md.
+    /// LayerNorm, activations, dropout, the rotary rotation, task heads. See docs/model-facts.md.
     /// </summary>
     /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is less than 1.</exception>
@@ -241,7 +240,7 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     }
 
     /// <summary>Parameters of the rnalm-mini backbone including a pooler (as on the model card), known at compile time.</summary>
-    public const long RnaLmMiniParameters = 878976;
+    public const long RnaLmMiniParameters = 813696;
 
     /// <summary><see cref="ForwardFlops(int)"/> of the rnalm-mini default config, from compile-time constants:
     /// 32768 + 1612800·L + 2048·L².</summary>

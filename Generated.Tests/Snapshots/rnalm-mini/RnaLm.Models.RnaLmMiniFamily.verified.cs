@@ -68,7 +68,7 @@ public sealed partial class RnaLmMiniFamily : global::RnaLm.Models.IModelFamily
 
     /// <summary>This family's rows of the model-card table (<c>ModelCatalog.ModelCardTable</c>), one per variant in spec order.</summary>
     public const string ModelCardRows =
-        "| `rnalm-mini` | rnalm-mini | 4 | 128 | 4 | 512 | 28 | 878,976 | 512 |\n";
+        "| `rnalm-mini` | rnalm-mini | 4 | 128 | 4 | 512 | 28 | 813,696 | 512 |\n";
 
     public IReadOnlyList<global::RnaLm.Models.IModelVariant> Variants { get; }
 

@@ -26,6 +26,7 @@ public sealed partial class RnaLmMiniForMaskedLM : nn.Module, global::RnaLm.Mode
         var tied = config.TieWordEmbeddings ? model.WordEmbeddingWeight : null; // lm_head.decoder.weight = word embeddings
         lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied);
         RegisterComponents();
+        lm_head.InitializeWeights(config.InitializerRange);
     }
 
     public RnaLmMiniModel Model => model;
@@ -56,6 +57,7 @@ public sealed partial class RnaLmMiniForSequencePrediction : nn.Module, global::
         model = new RnaLmMiniModel(config, addPoolingLayer: true);
         sequence_head = new global::RnaLm.Heads.SequencePredictionHead(config.HiddenSize, numLabels);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(sequence_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Sequence;
@@ -87,6 +89,7 @@ public sealed partial class RnaLmMiniForTokenPrediction : nn.Module, global::Rna
         model = new RnaLmMiniModel(config, addPoolingLayer: false);
         token_head = new global::RnaLm.Heads.TokenPredictionHead(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(token_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Token;
@@ -119,6 +122,7 @@ public sealed partial class RnaLmMiniForContactPrediction : nn.Module, global::R
         model = new RnaLmMiniModel(config, addPoolingLayer: false);
         contact_head = new global::RnaLm.Heads.ContactPredictionHead(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId);
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(contact_head, config.InitializerRange);
     }
 
     public global::RnaLm.Models.PredictionTask Task => global::RnaLm.Models.PredictionTask.Contact;

@@ -15,16 +15,12 @@ namespace RnaLm.Models;
 public sealed partial class RnaLmMiniEmbeddings : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding word_embeddings;       // [V, H]
-    private readonly Embedding position_embeddings;   // [max_position_embeddings, H]
     private readonly LayerNorm layer_norm;            // [H]
     private readonly Dropout dropout;
-    private readonly long _maxPositions;
 
     public RnaLmMiniEmbeddings(RnaLmMiniConfig config) : base("embeddings")
     {
         word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
-        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
-        _maxPositions = config.MaxPositionEmbeddings;
         layer_norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
@@ -38,14 +34,7 @@ public sealed partial class RnaLmMiniEmbeddings : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor inputIds)
     {
         using var scope = NewDisposeScope();
-        long length = inputIds.shape[1];
-        if (length > _maxPositions)
-        {
-            throw new ArgumentException($"A sequence of {length} tokens is longer than max_position_embeddings {_maxPositions} of rnalm-mini; truncate it (rnalm: --max-length/--truncation).");
-        }
-        var positionIds = arange(length, dtype: ScalarType.Int64, device: inputIds.device); // [L]: 0..L-1
         var embeddings = word_embeddings.call(inputIds); // [B, L, H]
-        embeddings = embeddings + position_embeddings.call(positionIds); // [L, H] broadcast over B
         embeddings = dropout.call(layer_norm.call(embeddings));
         return embeddings.MoveToOuterDisposeScope();
     }
@@ -58,6 +47,7 @@ public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, Tensor?, 
     private readonly Linear query; // [H, H]
     private readonly Linear key;   // [H, H]
     private readonly Linear value; // [H, H]
+    private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2] (computed, not stored): rotates the first r features of each head in pairs (2k, 2k+1)
     private readonly Dropout dropout;
     private readonly long _heads;
     private readonly long _headSize;
@@ -68,6 +58,9 @@ public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, Tensor?, 
         query = nn.Linear(config.HiddenSize, config.HiddenSize);
         key = nn.Linear(config.HiddenSize, config.HiddenSize);
         value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        long rotaryDim = config.HeadSize * 32 / 32; // 32 of 32 features per head
+        if (rotaryDim % 2 != 0) throw new ArgumentException($"The rotary dimension {rotaryDim} (head size {config.HeadSize}) must be even.");
+        rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding(rotaryDim, 10000.0, storedFrequencies: false);
         dropout = nn.Dropout(config.AttentionDropout);
         _heads = config.NumAttentionHeads;
         _headSize = config.HeadSize;
@@ -86,6 +79,8 @@ public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, Tensor?, 
         var q = query.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var k = key.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var v = value.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
+        q = rotary_embeddings.call(q); // positions 0..L-1
+        k = rotary_embeddings.call(k);
         var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]
         if (mask is not null) scores = scores + mask;
         var probabilities = scores.softmax(-1); // over keys
@@ -95,52 +90,48 @@ public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, Tensor?, 
     }
 }
 
-/// <summary>Attention output projection with residual and post-LayerNorm (keys <c>attention.output.*</c>).</summary>
+/// <summary>Attention output projection (keys <c>attention.output.dense.*</c>); the residual is added by the attention block.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class RnaLmMiniSelfOutput : nn.Module<Tensor, Tensor, Tensor>
+public sealed partial class RnaLmMiniSelfOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense;          // [H, H]
-    private readonly LayerNorm layer_norm;  // [H]
+    private readonly Linear dense; // [H, H]
     private readonly Dropout dropout;
 
     public RnaLmMiniSelfOutput(RnaLmMiniConfig config) : base("output")
     {
         dense = nn.Linear(config.HiddenSize, config.HiddenSize);
-        layer_norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }
 
-    /// <param name="context">[B, L, H] attention context.</param>
-    /// <param name="residual">[B, L, H] the layer input.</param>
-    public override Tensor forward(Tensor context, Tensor residual)
+    public override Tensor forward(Tensor context)
     {
         using var scope = NewDisposeScope();
-        return layer_norm.call(dropout.call(dense.call(context)) + residual).MoveToOuterDisposeScope();
+        return dropout.call(dense.call(context)).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>Self-attention plus its output block (keys <c>attention.self.*</c>, <c>attention.output.*</c>).</summary>
+/// <summary>Pre-LN attention block: <c>x + output(self(layer_norm(x)))</c> (keys <c>attention.layer_norm</c>, <c>attention.self</c>, <c>attention.output</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaLmMiniAttention : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>
 {
+    private readonly LayerNorm layer_norm; // [H]
     private readonly RnaLmMiniSelfAttention self;
     private readonly RnaLmMiniSelfOutput output;
 
     public RnaLmMiniAttention(RnaLmMiniConfig config) : base("attention")
     {
+        layer_norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         self = new RnaLmMiniSelfAttention(config);
         output = new RnaLmMiniSelfOutput(config);
         RegisterComponents();
     }
 
-    /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
     public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)
     {
         using var scope = NewDisposeScope();
-        var (context, probabilities) = self.call(hiddenStates, mask);
-        var hidden = output.call(context, hiddenStates); // [B, L, H]
+        var (context, probabilities) = self.call(layer_norm.call(hiddenStates), mask);
+        var hidden = output.call(context) + hiddenStates; // [B, L, H]
         return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
     }
 }
@@ -168,42 +159,40 @@ public sealed partial class RnaLmMiniIntermediate : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Second feed-forward projection with residual and post-LayerNorm (keys <c>output.*</c>).</summary>
+/// <summary>Second feed-forward projection (keys <c>output.dense.*</c>); the residual is added by the layer.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class RnaLmMiniOutput : nn.Module<Tensor, Tensor, Tensor>
+public sealed partial class RnaLmMiniOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense;          // [H, intermediate]
-    private readonly LayerNorm layer_norm;  // [H]
+    private readonly Linear dense; // [H, intermediate]
     private readonly Dropout dropout;
 
     public RnaLmMiniOutput(RnaLmMiniConfig config) : base("output")
     {
         dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
-        layer_norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }
 
-    /// <param name="intermediate">[B, L, intermediate].</param>
-    /// <param name="residual">[B, L, H] the attention block output.</param>
-    public override Tensor forward(Tensor intermediate, Tensor residual)
+    public override Tensor forward(Tensor intermediate)
     {
         using var scope = NewDisposeScope();
-        return layer_norm.call(dropout.call(dense.call(intermediate)) + residual).MoveToOuterDisposeScope();
+        return dropout.call(dense.call(intermediate)).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>One post-LN transformer layer of rnalm-mini (keys <c>encoder.layer.{i}.*</c>).</summary>
+/// <summary>One pre-LN transformer layer of rnalm-mini (keys <c>encoder.layer.{i}.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaLmMiniLayer : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>
 {
     private readonly RnaLmMiniAttention attention;
+    private readonly LayerNorm layer_norm; // [H], before the feed-forward block
     private readonly RnaLmMiniIntermediate intermediate;
     private readonly RnaLmMiniOutput output;
 
     public RnaLmMiniLayer(RnaLmMiniConfig config, int index) : base(index.ToString(global::System.Globalization.CultureInfo.InvariantCulture))
     {
         attention = new RnaLmMiniAttention(config);
+        layer_norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         intermediate = new RnaLmMiniIntermediate(config);
         output = new RnaLmMiniOutput(config);
         RegisterComponents();
@@ -216,22 +205,24 @@ public sealed partial class RnaLmMiniLayer : nn.Module<Tensor, Tensor?, (Tensor 
     {
         using var scope = NewDisposeScope();
         var (attended, probabilities) = attention.call(hiddenStates, mask);
-        var hidden = output.call(intermediate.call(attended), attended);
+        var hidden = output.call(intermediate.call(layer_norm.call(attended))) + attended;
         return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
     }
 }
 
-/// <summary>The stack of rnalm-mini layers (keys <c>encoder.*</c>).</summary>
+/// <summary>The stack of rnalm-mini layers and the final LayerNorm (keys <c>encoder.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaLmMiniEncoder : nn.Module<Tensor, Tensor?, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
 {
     private readonly ModuleList<RnaLmMiniLayer> layer;
+    private readonly LayerNorm layer_norm; // [H], after the last layer
 
     public RnaLmMiniEncoder(RnaLmMiniConfig config) : base("encoder")
     {
         var layers = new RnaLmMiniLayer[config.NumHiddenLayers];
         for (int i = 0; i < layers.Length; i++) layers[i] = new RnaLmMiniLayer(config, i);
         layer = nn.ModuleList(layers);
+        layer_norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         RegisterComponents();
     }
 
@@ -253,6 +244,7 @@ public sealed partial class RnaLmMiniEncoder : nn.Module<Tensor, Tensor?, global
             attentionsOut?.Add(probabilities);
             hidden = next;
         }
+        hidden = layer_norm.call(hidden);
         hiddenStatesOut?.Add(hidden); // the last hidden state is last_hidden_state
         return new global::RnaLm.Models.BackboneOutput(hidden, null, hiddenStatesOut, attentionsOut).MoveToOuterDisposeScope();
     }
@@ -277,6 +269,7 @@ public sealed partial class RnaLmMiniModel : nn.Module, global::RnaLm.Models.IRn
         encoder = new RnaLmMiniEncoder(config);
         pooler = addPoolingLayer ? new global::RnaLm.Heads.Pooler(config.HiddenSize) : null;
         RegisterComponents();
+        global::RnaLm.Modules.WeightInit.Apply(this, config.InitializerRange, paddingIndex: config.PadTokenId); // N(0, initializer_range)
     }
 
     public RnaLmMiniConfig Config => _config;
