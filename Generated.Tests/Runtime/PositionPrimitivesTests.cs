@@ -91,3 +91,24 @@ public sealed class PositionPrimitivesTests
         Assert.Equal(new long[] { 1, 4, 5, 5 }, bias.shape);
     }
 }
+
+/// <summary>Generated models start from BERT's initialisation, not TorchSharp's defaults.</summary>
+public sealed class WeightInitTests
+{
+    [Fact]
+    public void FreshModelsUseInitializerRangeAndAZeroPadRow()
+    {
+        manual_seed(7);
+        var variant = RnaLm.Models.ModelCatalog.Registry.GetVariant("splicebert");
+        using var module = variant.Family.CreatePreTrainingModel(variant.Config).Module;
+        var sd = module.state_dict();
+        double std = sd["model.encoder.layer.0.attention.self.query.weight"].std().item<float>();
+        Assert.InRange(std, 0.018, 0.022); // initializer_range 0.02
+        Assert.True(sd["model.encoder.layer.0.attention.self.query.bias"].eq(0).all().item<bool>());
+        Assert.True(sd["model.embeddings.layer_norm.weight"].eq(1).all().item<bool>());
+        Assert.True(sd["model.embeddings.word_embeddings.weight"][0].eq(0).all().item<bool>()); // <pad> row, also the tied decoder row
+        Assert.True(sd["lm_head.bias"].eq(0).all().item<bool>());
+        double embeddingStd = sd["model.embeddings.word_embeddings.weight"][TensorIndex.Slice(1)].std().item<float>();
+        Assert.InRange(embeddingStd, 0.015, 0.025);
+    }
+}

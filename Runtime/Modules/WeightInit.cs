@@ -21,6 +21,7 @@ public static class WeightInit
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        var embeddings = new System.Collections.Generic.List<Embedding>();
         foreach (var module in root.modules())
         {
             switch (module)
@@ -31,12 +32,20 @@ public static class WeightInit
                     break;
                 case Embedding embedding:
                     embedding.weight!.normal_(0, std);
-                    if (paddingIndex is long pad && pad >= 0 && pad < embedding.weight.shape[0]) embedding.weight[pad].zero_();
+                    embeddings.Add(embedding);
                     break;
                 case LayerNorm norm:
                     norm.weight?.fill_(1);
                     norm.bias?.zero_();
                     break;
+            }
+        }
+        // Last, so a decoder tied to the word embeddings (initialised as a Linear after them) keeps a zero pad row.
+        if (paddingIndex is long pad)
+        {
+            foreach (var embedding in embeddings)
+            {
+                if (pad >= 0 && pad < embedding.weight!.shape[0]) embedding.weight[pad].zero_();
             }
         }
     }

@@ -65,24 +65,7 @@ public static class ModelSetup
     public static void InitializeWeights(nn.Module module, double std = 0.02)
     {
         ArgumentNullException.ThrowIfNull(module);
-        using var noGrad = no_grad();
-        foreach (var (_, child) in module.named_modules())
-        {
-            switch (child)
-            {
-                case Linear linear:
-                    nn.init.normal_(linear.weight!, 0, std);
-                    if (linear.bias is { } bias) nn.init.zeros_(bias);
-                    break;
-                case Embedding embedding:
-                    nn.init.normal_(embedding.weight!, 0, std);
-                    break;
-                case LayerNorm norm:
-                    if (norm.weight is { } w) nn.init.ones_(w);
-                    if (norm.bias is { } b) nn.init.zeros_(b);
-                    break;
-            }
-        }
+        RnaLm.Modules.WeightInit.Apply(module, std);
     }
 
     /// <summary>Zeroes the padding row of every word-embedding table (its gradient is zero, so it stays zero).</summary>
