@@ -211,55 +211,38 @@ public sealed class RnaMlmHeadAttribute : Attribute
     public bool Bias { get; set; }
 }
 
-/// <summary><c>heads.sequence</c>: a sequence-prediction head on the pooler; <c>Enabled = false</c> writes <c>null</c>.</summary>
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class RnaSequenceHeadAttribute : Attribute
+/// <summary>The fields of a generic task head (<c>heads.sequence</c>, <c>heads.token</c>, <c>heads.contact</c>).</summary>
+public abstract class RnaTaskHeadAttribute : Attribute
 {
-    /// <summary><c>heads.sequence.transform</c>.</summary>
+    /// <summary><c>heads.&lt;task&gt;.transform</c>.</summary>
     public RnaHeadTransform Transform { get; set; }
 
-    /// <summary><c>heads.sequence.transform_activation</c>.</summary>
+    /// <summary><c>heads.&lt;task&gt;.transform_activation</c>.</summary>
     public RnaActivation TransformActivation { get; set; }
 
-    /// <summary><c>heads.sequence.layer_norm_eps</c>.</summary>
+    /// <summary><c>heads.&lt;task&gt;.layer_norm_eps</c>.</summary>
     public double LayerNormEps { get; set; }
 
-    /// <summary>false: <c>"sequence": null</c>; no other property may be set then.</summary>
+    /// <summary>false: <c>"&lt;task&gt;": null</c>; no other property may be set then.</summary>
     public bool Enabled { get; set; }
+}
+
+/// <summary><c>heads.sequence</c>: a sequence-prediction head on the pooler; <c>Enabled = false</c> writes <c>null</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnaSequenceHeadAttribute : RnaTaskHeadAttribute
+{
 }
 
 /// <summary><c>heads.token</c>: a token-prediction head; <c>Enabled = false</c> writes <c>null</c>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class RnaTokenHeadAttribute : Attribute
+public sealed class RnaTokenHeadAttribute : RnaTaskHeadAttribute
 {
-    /// <summary><c>heads.token.transform</c>.</summary>
-    public RnaHeadTransform Transform { get; set; }
-
-    /// <summary><c>heads.token.transform_activation</c>.</summary>
-    public RnaActivation TransformActivation { get; set; }
-
-    /// <summary><c>heads.token.layer_norm_eps</c>.</summary>
-    public double LayerNormEps { get; set; }
-
-    /// <summary>false: <c>"token": null</c>; no other property may be set then.</summary>
-    public bool Enabled { get; set; }
 }
 
 /// <summary><c>heads.contact</c>: a contact-prediction head; <c>Enabled = false</c> writes <c>null</c>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class RnaContactHeadAttribute : Attribute
+public sealed class RnaContactHeadAttribute : RnaTaskHeadAttribute
 {
-    /// <summary><c>heads.contact.transform</c>.</summary>
-    public RnaHeadTransform Transform { get; set; }
-
-    /// <summary><c>heads.contact.transform_activation</c>.</summary>
-    public RnaActivation TransformActivation { get; set; }
-
-    /// <summary><c>heads.contact.layer_norm_eps</c>.</summary>
-    public double LayerNormEps { get; set; }
-
-    /// <summary>false: <c>"contact": null</c>; no other property may be set then.</summary>
-    public bool Enabled { get; set; }
 }
 
 /// <summary><c>heads.secondary_structure</c>; <c>Enabled = false</c> writes <c>null</c>.</summary>

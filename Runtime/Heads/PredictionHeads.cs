@@ -30,26 +30,53 @@ public sealed class SequencePredictionHead : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Token prediction head: special tokens removed, then <c>decoder</c>. Keys <c>token_head.decoder.*</c>.</summary>
-public sealed class TokenPredictionHead : nn.Module<Tensor, Tensor, Tensor, Tensor>
+/// <summary>
+/// Base of the heads that read token features: removes &lt;cls&gt; and &lt;eos&gt; (<see cref="SpecialTokens.Remove"/>),
+/// applies the optional transform, and owns the <c>decoder</c>.
+/// </summary>
+public abstract class TokenFeatureHead : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly HeadTransform? transform;
     private readonly Linear decoder;
     private readonly long? _bos;
     private readonly long? _eos;
 
+    /// <param name="name">Module name (<c>token_head</c>, <c>contact_head</c>).</param>
     /// <param name="hiddenSize">H.</param>
-    /// <param name="numLabels">Outputs per token.</param>
+    /// <param name="numLabels">Outputs per token or token pair.</param>
     /// <param name="bosTokenId">&lt;cls&gt; id (removed), or null.</param>
     /// <param name="eosTokenId">&lt;eos&gt; id (removed), or null.</param>
-    /// <param name="transform">Optional transform before the decoder.</param>
-    public TokenPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform = null) : base("token_head")
+    /// <param name="transform">Optional transform applied to the token features.</param>
+    protected TokenFeatureHead(string name, long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform)
+        : base(name)
     {
         this.transform = transform;
         decoder = nn.Linear(hiddenSize, numLabels);
         _bos = bosTokenId;
         _eos = eosTokenId;
         RegisterComponents();
+    }
+
+    /// <summary>Token features [B, L', H] without special tokens (transformed) and their mask [B, L'].</summary>
+    protected (Tensor Features, Tensor Mask) Features(Tensor hiddenStates, Tensor inputIds, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        var (features, mask) = SpecialTokens.Remove(hiddenStates, inputIds, attentionMask, _bos, _eos);
+        if (transform is not null) features = transform.call(features);
+        return (features.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The decoder Linear(H → labels).</summary>
+    protected Tensor Decode(Tensor features) => decoder.call(features);
+}
+
+/// <summary>Token prediction head: special tokens removed, then <c>decoder</c>. Keys <c>token_head.decoder.*</c> (and <c>token_head.transform.*</c>).</summary>
+public sealed class TokenPredictionHead : TokenFeatureHead
+{
+    /// <inheritdoc cref="TokenFeatureHead(string, long, long, long?, long?, HeadTransform?)"/>
+    public TokenPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform = null)
+        : base("token_head", hiddenSize, numLabels, bosTokenId, eosTokenId, transform)
+    {
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
@@ -59,9 +86,8 @@ public sealed class TokenPredictionHead : nn.Module<Tensor, Tensor, Tensor, Tens
     public override Tensor forward(Tensor hiddenStates, Tensor inputIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var (features, _) = SpecialTokens.Remove(hiddenStates, inputIds, attentionMask, _bos, _eos); // [B, L', H]
-        if (transform is not null) features = transform.call(features);
-        return decoder.call(features).MoveToOuterDisposeScope();
+        var (features, _) = Features(hiddenStates, inputIds, attentionMask); // [B, L', H]
+        return Decode(features).MoveToOuterDisposeScope();
     }
 }
 
@@ -69,35 +95,21 @@ public sealed class TokenPredictionHead : nn.Module<Tensor, Tensor, Tensor, Tens
 /// Contact prediction head: special tokens removed, outer elementwise product <c>z[b,i,j] = x[b,i] ⊙ x[b,j]</c>,
 /// <c>decoder</c>, then symmetrised <c>(z + zᵀ)/2</c>; pair entries of padding are zero. Keys <c>contact_head.decoder.*</c>.
 /// </summary>
-public sealed class ContactPredictionHead : nn.Module<Tensor, Tensor, Tensor, Tensor>
+public sealed class ContactPredictionHead : TokenFeatureHead
 {
-    private readonly HeadTransform? transform;
-    private readonly Linear decoder;
-    private readonly long? _bos;
-    private readonly long? _eos;
-
-    /// <param name="hiddenSize">H.</param>
-    /// <param name="numLabels">Outputs per token pair.</param>
-    /// <param name="bosTokenId">&lt;cls&gt; id (removed), or null.</param>
-    /// <param name="eosTokenId">&lt;eos&gt; id (removed), or null.</param>
-    /// <param name="transform">Optional transform applied to the token features before the outer product.</param>
-    public ContactPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform = null) : base("contact_head")
+    /// <inheritdoc cref="TokenFeatureHead(string, long, long, long?, long?, HeadTransform?)"/>
+    public ContactPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform = null)
+        : base("contact_head", hiddenSize, numLabels, bosTokenId, eosTokenId, transform)
     {
-        this.transform = transform;
-        decoder = nn.Linear(hiddenSize, numLabels);
-        _bos = bosTokenId;
-        _eos = eosTokenId;
-        RegisterComponents();
     }
 
     /// <returns>[B, L', L', labels].</returns>
     public override Tensor forward(Tensor hiddenStates, Tensor inputIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var (x, mask) = SpecialTokens.Remove(hiddenStates, inputIds, attentionMask, _bos, _eos); // [B, L', H]
-        if (transform is not null) x = transform.call(x);
+        var (x, mask) = Features(hiddenStates, inputIds, attentionMask);                         // [B, L', H]
         var outer = x.unsqueeze(2) * x.unsqueeze(1);                                              // [B, L', L', H]
-        var logits = decoder.call(outer);                                                         // [B, L', L', C]
+        var logits = Decode(outer);                                                               // [B, L', L', C]
         logits = (logits + logits.transpose(1, 2)) / 2;
         var pairMask = (mask.unsqueeze(2) * mask.unsqueeze(1)).to_type(logits.dtype).unsqueeze(-1); // [B, L', L', 1]
         return (logits * pairMask).MoveToOuterDisposeScope();
