@@ -176,6 +176,9 @@ public sealed class MlmTrainingTask : ITrainingTask
 
     public string Kind => "mlm";
 
+    /// <summary>Fraction of nucleotides masked in held-out evaluation (0.15, whatever the training rate), so evaluations of runs with different training rates compare.</summary>
+    public double EvaluationMaskProbability { get; init; } = 0.15;
+
     public nn.Module Module => _model.Module;
 
     public IReadOnlyList<int> TrainingLengths => _lengths;
@@ -214,7 +217,7 @@ public sealed class MlmTrainingTask : ITrainingTask
     public Evaluation? Evaluate(long step)
     {
         if (_heldOut.Count == 0) return null;
-        var metrics = MlmEvaluator.Evaluate(_model, _tokenizer, _heldOut, _evalSeed, 32, null, _masker.Options.Probability, _device);
+        var metrics = MlmEvaluator.Evaluate(_model, _tokenizer, _heldOut, _evalSeed, 32, null, EvaluationMaskProbability, _device);
         return metrics.ToEvaluation(step);
     }
 

@@ -27,9 +27,9 @@ internal static class EmbedCommand
     {
         var checkpoint = new Option<string>("--checkpoint")
         {
-            Description = "Checkpoint folder (config.json, vocab.txt, tokenizer_config.json, model.safetensors).",
+            Description = DefaultModel.CheckpointHelp,
             HelpName = "DIR",
-            Required = true,
+            DefaultValueFactory = _ => DefaultModel.Directory,
         };
         var input = new Option<string>("--input")
         {

@@ -19,9 +19,9 @@ internal static class FillMaskCommand
     {
         var checkpoint = new Option<string>("--checkpoint")
         {
-            Description = "Checkpoint folder (config.json, vocab.txt, tokenizer_config.json, model.safetensors).",
+            Description = DefaultModel.CheckpointHelp,
             HelpName = "DIR",
-            Required = true,
+            DefaultValueFactory = _ => DefaultModel.Directory,
         };
         var topK = new Option<int>("--top-k")
         {
