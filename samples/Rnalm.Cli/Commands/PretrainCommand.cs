@@ -25,12 +25,13 @@ internal static class PretrainCommand
         var evalLimit = new Option<int?>("--eval-limit") { Description = "Evaluate on at most the first N held-out records (default: all).", HelpName = "N", CustomParser = OptionParsers.OptionalAtLeast("--eval-limit", 1) };
         var masking = new Option<string>("--masking") { Description = "bert: 15% of nucleotides, 80/10/10; ernie: RNAErnie base/subsequence/motif levels, 1:1:1 per batch (needs --motifs).", HelpName = "bert|ernie", DefaultValueFactory = _ => "bert" };
         var motifs = new Option<string?>("--motifs") { Description = "Motif file or folder of *.txt files (one motif a line; T read as U) for --masking ernie.", HelpName = "PATH" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Continue pretraining from a model folder (its config, tokenizer and weights) instead of a new --model; the optimizer and schedule start afresh.", HelpName = "DIR" };
         var maskProbability = new Option<double>("--mask-probability") { Description = "Fraction of nucleotides selected for prediction.", HelpName = "P", DefaultValueFactory = _ => 0.15, CustomParser = TrainingOptionParsers.Number("--mask-probability", 0, 1, minimumExclusive: true) };
         var trainer = new TrainingOptionParsers.TrainerOptionSet(defaultBatchSize: 32, defaultEpochs: 1, defaultLearningRate: 1e-3);
         var sizes = new TrainingOptionParsers.SizeOptionSet();
 
         var command = new Command("pretrain", "Pretrain a model from scratch with masked-language modelling (BERT or RNAErnie masking).");
-        foreach (Option option in new Option[] { train, output, model, heldOut, evalLimit, masking, motifs, maskProbability }) command.Options.Add(option);
+        foreach (Option option in new Option[] { train, output, model, initFrom, heldOut, evalLimit, masking, motifs, maskProbability }) command.Options.Add(option);
         trainer.AddTo(command);
         sizes.AddTo(command);
         command.SetAction(parse =>
@@ -53,13 +54,19 @@ internal static class PretrainCommand
             {
                 throw new UsageException(e.Message, e);
             }
-            return Execute(context, parse.GetRequiredValue(train), parse.GetRequiredValue(output), variant, sizes.Read(parse), options,
+            var overrides = sizes.Read(parse);
+            string? init = parse.GetValue(initFrom);
+            if (init is not null && (overrides with { HiddenDropout = null, AttentionDropout = null }).IsEmpty is false)
+            {
+                throw new UsageException("--init-from keeps the model's shape; only --dropout may be combined with it.");
+            }
+            return Execute(context, parse.GetRequiredValue(train), parse.GetRequiredValue(output), variant, init, overrides, options,
                 parse.GetValue(heldOut), parse.GetValue(evalLimit), scheme, motifPath, parse.GetValue(maskProbability), parse.GetValue(trainer.Resume));
         });
         return command;
     }
 
-    private static int Execute(CliContext context, string trainPath, string outputDir, IModelVariant variant, ConfigOverrides overrides,
+    private static int Execute(CliContext context, string trainPath, string outputDir, IModelVariant variant, string? initFrom, ConfigOverrides overrides,
         TrainerOptions options, double heldOutFraction, int? evalLimit, MaskingScheme scheme, string? motifPath, double maskProbability, bool resume)
     {
         var device = TorchSetup.Device;
@@ -70,16 +77,22 @@ internal static class PretrainCommand
         if (evalLimit is int limit) heldOutRecords = heldOutRecords.Take(limit).ToList();
 
         var family = variant.Family;
+        IModelConfig baseConfig = variant.Config;
+        RnaLm.Tokenization.RnaTokenizer tokenizer = variant.CreateTokenizer();
+        if (initFrom is not null)
+        {
+            (family, baseConfig) = RnaLm.Checkpoints.Checkpoint.ReadConfig(initFrom, context.Registry);
+            tokenizer = RnaLm.Checkpoints.Checkpoint.ReadTokenizer(initFrom, baseConfig);
+        }
         IModelConfig config;
         try
         {
-            config = ModelSetup.WithOverrides(family, variant.Config, overrides);
+            config = ModelSetup.WithOverrides(family, baseConfig, overrides);
         }
         catch (ConfigException e)
         {
             throw new UsageException(e.Message, e);
         }
-        var tokenizer = variant.CreateTokenizer();
         if (tokenizer.Options.ModelMaxLength is int max && max > config.MaxPositionEmbeddings && overrides.MaxPositionEmbeddings is not null)
         {
             tokenizer = tokenizer.With(tokenizer.Options with { ModelMaxLength = config.MaxPositionEmbeddings });
@@ -101,17 +114,22 @@ internal static class PretrainCommand
         {
             ModelSetup.InitializeWeights(model.Module);
             ModelSetup.ZeroPaddingRow(model.Module, config.PadTokenId);
+            if (initFrom is not null)
+            {
+                RnaLm.Checkpoints.Checkpoint.LoadWeights(model.Module, family.Naming, new[] { Path.Combine(initFrom, RnaLm.Checkpoints.Checkpoint.WeightsFile) });
+            }
             model.Module.to(device);
             var task = new MlmTrainingTask(model, family, config, tokenizer,
                 trainRecords.Select(r => r.Sequence).ToList(), heldOutRecords.Select(r => r.Sequence).ToList(), masker, scheme, options.Seed, device);
             var runner = new Trainer(task, options, outputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"rnalm pretrain: {variant.Name} ({ModelSetup.CountParameters(model.Module):N0} parameters), {trainRecords.Count} training and {heldOutRecords.Count} held-out records of {trainPath}, {scheme.ToString().ToLowerInvariant()} masking, device {device.type}"));
+                $"rnalm pretrain: {(initFrom is null ? variant.Name : $"{family.Name} from {initFrom}")} ({ModelSetup.CountParameters(model.Module):N0} parameters), {trainRecords.Count} training and {heldOutRecords.Count} held-out records of {trainPath}, {scheme.ToString().ToLowerInvariant()} masking, device {device.type}"));
             var result = runner.Run(resumeFrom);
             JsonOutput.Write(context.Out, indented: true, writer =>
             {
                 writer.WriteStartObject();
-                writer.WriteString("model", variant.Name);
+                writer.WriteString("model", initFrom is null ? variant.Name : family.Name);
+                if (initFrom is not null) writer.WriteString("init_from", initFrom);
                 writer.WriteNumber("steps", result.Steps);
                 writer.WriteNumber("total_steps", result.TotalSteps);
                 writer.WriteBoolean("completed", result.Completed);

@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using RnaLm.Cli;
+using RnaLm.Training;
+using Xunit;
+
+namespace RnaLm.Tests.Training;
+
+/// <summary>
+/// <c>rnalm pretrain</c>, <c>finetune</c> and <c>evaluate</c> in process on tiny configurations, and the built-in
+/// default model: fill-mask, embed and evaluate without --checkpoint, and its masked-nucleotide accuracy margin on the
+/// held-out split.
+/// </summary>
+public sealed class TrainingCliTests : IDisposable
+{
+    private readonly string _temp = Directory.CreateTempSubdirectory("rnalm-training-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    private sealed record Result(int ExitCode, string Out, string Err);
+
+    private static Result Rnalm(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return new Result(code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static Result Succeeds(params string[] args)
+    {
+        var result = Rnalm(args);
+        Assert.True(result.ExitCode == 0, $"rnalm {string.Join(' ', args)} exited with {result.ExitCode}: {result.Err}");
+        return result;
+    }
+
+    private static readonly string[] Tiny = { "--hidden", "16", "--layers", "1", "--heads", "2", "--intermediate", "32", "--max-positions", "96" };
+
+    private string SmallDbn(int count, int skip = 0)
+    {
+        var records = SequenceFiles.Read(Fixtures.Data("pretraining/bprna_tr0.dbn")).Skip(skip).Take(count);
+        string path = Path.Combine(_temp, $"small-{skip}-{count}.dbn");
+        File.WriteAllLines(path, records.SelectMany(r => new[] { ">" + r.Name, r.Sequence[..Math.Min(80, r.Sequence.Length)], r.Structure![..Math.Min(80, r.Structure!.Length)] }));
+        return path;
+    }
+
+    [Fact]
+    public void EveryTrainingCommandHasHelp()
+    {
+        foreach (var (command, mentions) in new[]
+        {
+            ("pretrain", new[] { "--train", "--output", "--masking", "--motifs", "--resume", "--lr", "--warmup", "--max-grad-norm", "--accumulate", "--held-out" }),
+            ("finetune", new[] { "--task", "--mode", "--from-scratch", "--checkpoint", "--eval" }),
+            ("evaluate", new[] { "--task", "--input", "--checkpoint", "--seed", "--json", "--split" }),
+        })
+        {
+            var result = Succeeds(command, "--help");
+            foreach (string mention in mentions) Assert.Contains(mention, result.Out);
+        }
+    }
+
+    [Fact]
+    public void PretrainResumeAndEvaluateThroughTheCommandLine()
+    {
+        string data = SmallDbn(40);
+        string run = Path.Combine(_temp, "run");
+        var common = new[] { "pretrain", "--train", data, "--output", run, "--steps", "6", "--batch-size", "8", "--held-out", "0.2", "--seed", "3" }.Concat(Tiny).ToArray();
+        var partial = Succeeds(common.Concat(new[] { "--stop-after", "2" }).ToArray());
+        using (var doc = JsonDocument.Parse(partial.Out))
+        {
+            Assert.False(doc.RootElement.GetProperty("completed").GetBoolean());
+            Assert.Equal(2, doc.RootElement.GetProperty("steps").GetInt32());
+        }
+        // Without --resume the folder of an earlier run is refused; with it the run completes.
+        var refused = Rnalm(common);
+        Assert.Equal(ExitCodes.Failure, refused.ExitCode);
+        Assert.Contains("--resume", refused.Err);
+        var done = Succeeds(common.Concat(new[] { "--resume" }).ToArray());
+        Assert.Contains("resuming at step 2", done.Err);
+        string final = Path.Combine(run, "final");
+        using (var doc = JsonDocument.Parse(done.Out))
+        {
+            Assert.True(doc.RootElement.GetProperty("completed").GetBoolean());
+            Assert.Equal(final, doc.RootElement.GetProperty("final_model").GetString());
+            Assert.True(doc.RootElement.GetProperty("held_out").GetProperty("tokens").GetInt32() > 0);
+        }
+
+        var evaluation = Succeeds("evaluate", "--task", "mlm", "--input", data, "--checkpoint", final, "--split", "held-out", "--held-out", "0.2", "--seed", "3", "--json");
+        using (var doc = JsonDocument.Parse(evaluation.Out))
+        {
+            Assert.Equal(new[] { "accuracy", "baseline_accuracy", "loss", "tokens" }, doc.RootElement.EnumerateObject().Select(p => p.Name));
+            Assert.InRange(doc.RootElement.GetProperty("accuracy").GetDouble(), 0, 1);
+            Assert.InRange(doc.RootElement.GetProperty("baseline_accuracy").GetDouble(), 0.25, 1);
+            Assert.True(doc.RootElement.GetProperty("tokens").GetInt32() > 0);
+        }
+        // The same seed and records give the same numbers; fill-mask reads the trained folder.
+        Assert.Equal(evaluation.Out, Succeeds("evaluate", "--input", data, "--checkpoint", final, "--split", "held-out", "--held-out", "0.2", "--seed", "3", "--json", "--batch-size", "3").Out);
+        Succeeds("fill-mask", "--checkpoint", final, "ACGU<mask>GGAC");
+    }
+
+    [Fact]
+    public void PretrainRefusesAFolderThatIsNotARun()
+    {
+        string user = Path.Combine(_temp, "mine");
+        Directory.CreateDirectory(user);
+        File.WriteAllText(Path.Combine(user, "thesis.tex"), "keep");
+        var result = Rnalm(new[] { "pretrain", "--train", SmallDbn(10), "--output", user, "--steps", "1" }.Concat(Tiny).ToArray());
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.StartsWith("rnalm: error: ", result.Err);
+        Assert.Contains("not an rnalm training folder", result.Err);
+        Assert.Equal(new[] { "thesis.tex" }, Directory.GetFileSystemEntries(user).Select(Path.GetFileName));
+        Assert.Equal(ExitCodes.Usage, Rnalm("pretrain", "--train", "x.dbn", "--output", user, "--masking", "ernie").ExitCode); // needs --motifs
+        Assert.Equal(ExitCodes.Usage, Rnalm("pretrain", "--train", "x.dbn", "--output", user, "--lr", "-1").ExitCode);
+    }
+
+    [Fact]
+    public void FinetuneAndEvaluateASequenceClassifier()
+    {
+        // A tiny pretrained model, then 4 TBTH steps on an nRC subset and evaluation of the result.
+        string data = SmallDbn(24);
+        string pretrainRun = Path.Combine(_temp, "pre");
+        Succeeds(new[] { "pretrain", "--train", data, "--output", pretrainRun, "--steps", "2", "--batch-size", "8" }.Concat(Tiny).ToArray());
+        string checkpoint = Path.Combine(pretrainRun, "final");
+        string run = Path.Combine(_temp, "ft");
+        string train = Fixtures.Data("ncrna/nrc_train.fasta");
+        string test = Fixtures.Data("ncrna/nrc_test.fasta");
+        var result = Succeeds("finetune", "--task", "sequence", "--mode", "fbth", "--checkpoint", checkpoint, "--train", train, "--eval", test,
+            "--train-limit", "64", "--eval-limit", "32", "--steps", "4", "--batch-size", "16", "--output", run);
+        Assert.Contains("FBTH", result.Err);
+        using (var doc = JsonDocument.Parse(result.Out))
+        {
+            var eval = doc.RootElement.GetProperty("eval");
+            foreach (string metric in new[] { "accuracy", "macro_f1", "mcc", "loss" }) Assert.True(eval.TryGetProperty(metric, out _), metric);
+            Assert.Equal(32, eval.GetProperty("examples").GetInt32());
+        }
+        var evaluation = Succeeds("evaluate", "--task", "sequence", "--checkpoint", Path.Combine(run, "final"), "--input", test, "--limit", "20", "--json");
+        using (var doc = JsonDocument.Parse(evaluation.Out))
+        {
+            Assert.Equal(20, doc.RootElement.GetProperty("examples").GetInt32());
+        }
+        Assert.Equal(ExitCodes.Usage, Rnalm("evaluate", "--task", "token", "--checkpoint", Path.Combine(run, "final"), "--input", test).ExitCode);
+        Assert.Equal(ExitCodes.Usage, Rnalm("finetune", "--from-scratch", "--mode", "fbth", "--train", train, "--output", Path.Combine(_temp, "x")).ExitCode);
+    }
+
+    // ------------------------------------------------------------------ the built-in default model
+
+    [Fact]
+    public void TheBuiltInModelIsShippedAndLoads()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "models", "rnalm-mini");
+        foreach (string name in new[] { "config.json", "vocab.txt", "tokenizer_config.json", "model.safetensors" })
+        {
+            Assert.True(File.Exists(Path.Combine(dir, name)), $"the built-in model lacks {name} in {dir}");
+        }
+        Assert.InRange(new FileInfo(Path.Combine(dir, "model.safetensors")).Length, 1_000_000, 10_000_000);
+        var fill = Succeeds("fill-mask", "UAGC<mask>UAUCAGACUGAUGUUG");
+        using (var doc = JsonDocument.Parse(fill.Out))
+        {
+            Assert.Equal(5, doc.RootElement.GetArrayLength());
+            Assert.Contains(doc.RootElement.EnumerateArray().First().GetProperty("token_str").GetString(), new[] { "A", "C", "G", "U" });
+        }
+        string fasta = Path.Combine(_temp, "two.fasta");
+        File.WriteAllText(fasta, ">a\nACGUACGU\n>b\nGGGAAACCC\n");
+        string output = Path.Combine(_temp, "two.safetensors");
+        Succeeds("embed", "--input", fasta, "--output", output);
+        using var file = IO.SafeTensorsFile.Open(output);
+        Assert.Equal(new long[] { 10, 128 }, file.Tensors.Single(t => t.Name == "a.last_hidden_state").Shape);
+    }
+
+    [Fact]
+    public void TheBuiltInModelBeatsTheMostFrequentNucleotide()
+    {
+        // A fixed subset (the first 200 held-out records of the hashed 5% split) keeps this fast. The shipped model
+        // measures 32.1% vs 26.7% here (+5.4 points; docs/default-model.md). Issue 5 asks for +8 points, which this
+        // model does not reach yet; the bound below guards what is shipped against regressions.
+        var result = Succeeds("evaluate", "--task", "mlm", "--input", Fixtures.Data("pretraining/bprna_tr0.dbn"), "--split", "held-out", "--limit", "200", "--json");
+        using var doc = JsonDocument.Parse(result.Out);
+        double accuracy = doc.RootElement.GetProperty("accuracy").GetDouble();
+        double baseline = doc.RootElement.GetProperty("baseline_accuracy").GetDouble();
+        Assert.True(doc.RootElement.GetProperty("tokens").GetInt32() > 3000);
+        Assert.True(accuracy - baseline >= 0.05, $"accuracy {accuracy:P2} vs baseline {baseline:P2}: margin below 5 points");
+    }
+}
