@@ -170,17 +170,24 @@ public sealed class TrainingCliTests : IDisposable
         Assert.Equal(new long[] { 10, 128 }, file.Tensors.Single(t => t.Name == "a.last_hidden_state").Shape);
     }
 
+    /// <summary>
+    /// The shipped model measures 33.23% against 26.66% on this subset, a margin of 6.57 points (docs/default-model.md).
+    /// Issue 5 asks for 8 points, which this model does not reach; the bound guards what is shipped against regressions,
+    /// with room for the last-bit differences of another CPU or thread count.
+    /// </summary>
+    private const double ShippedMarginPoints = 6.0;
+
     [Fact]
     public void TheBuiltInModelBeatsTheMostFrequentNucleotide()
     {
-        // A fixed subset (the first 200 held-out records of the hashed 5% split) keeps this fast. The shipped model
-        // measures 32.1% vs 26.7% here (+5.4 points; docs/default-model.md). Issue 5 asks for +8 points, which this
-        // model does not reach yet; the bound below guards what is shipped against regressions.
+        // A fixed subset (the first 200 held-out records of the hashed 5% split) keeps this fast.
         var result = Succeeds("evaluate", "--task", "mlm", "--input", Fixtures.Data("pretraining/bprna_tr0.dbn"), "--split", "held-out", "--limit", "200", "--json");
         using var doc = JsonDocument.Parse(result.Out);
         double accuracy = doc.RootElement.GetProperty("accuracy").GetDouble();
         double baseline = doc.RootElement.GetProperty("baseline_accuracy").GetDouble();
-        Assert.True(doc.RootElement.GetProperty("tokens").GetInt32() > 3000);
-        Assert.True(accuracy - baseline >= 0.05, $"accuracy {accuracy:P2} vs baseline {baseline:P2}: margin below 5 points");
+        Assert.Equal(3376, doc.RootElement.GetProperty("tokens").GetInt32()); // the masks are fixed by the seed
+        Assert.InRange(baseline, 0.26, 0.28);
+        Assert.True(100 * (accuracy - baseline) >= ShippedMarginPoints,
+            $"accuracy {accuracy:P2} vs baseline {baseline:P2}: margin below {ShippedMarginPoints} points");
     }
 }
