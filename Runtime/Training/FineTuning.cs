@@ -368,6 +368,15 @@ public sealed class FineTuningTask : ITrainingTask
         }
     }
 
+    public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["task"] = Kind,
+        ["outputs"] = _numLabels.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["max_nucleotides"] = _maxNucleotides.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["evaluation_records"] = _eval.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["trainable_parameters"] = _model.Module.parameters().Where(p => p.requires_grad).Sum(p => p.numel()).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     public void SaveModel(string directory)
     {
         File.WriteAllText(Path.Combine(directory, Checkpoint.ConfigFile), _config.ToJson());

@@ -221,6 +221,19 @@ public sealed class MlmTrainingTask : ITrainingTask
         return metrics.ToEvaluation(step);
     }
 
+    public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["masking"] = _scheme.ToString().ToLowerInvariant(),
+        ["mask_probability"] = _masker.Options.Probability.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["mask_token_fraction"] = _masker.Options.MaskTokenFraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["random_token_fraction"] = _masker.Options.RandomTokenFraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["span_nucleotides"] = $"{_masker.Options.SpanMin}-{_masker.Options.SpanMax}",
+        ["motifs"] = (_masker.Motifs?.Count ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["evaluation_mask_probability"] = EvaluationMaskProbability.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["max_nucleotides"] = _maxNucleotides.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["held_out_records"] = _heldOut.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     public void SaveModel(string directory) =>
         CheckpointWriter.SaveModelFiles(directory, _config, _tokenizer, _model.Module, _family.Naming);
 

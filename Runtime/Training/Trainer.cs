@@ -61,6 +61,9 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many steps of this invocation, as if interrupted (a checkpoint is written first).</summary>
     public long? StopAfterSteps { get; init; }
 
+    /// <summary>Free-form facts about the run (data files, starting checkpoint, ...) recorded in <c>trainer_state.json</c> under <c>run</c>.</summary>
+    public IReadOnlyDictionary<string, string>? RunInfo { get; init; }
+
     public void Validate()
     {
         if (BatchSize < 1) throw new ArgumentException($"The batch size must be at least 1 (got {BatchSize}).");
@@ -151,6 +154,9 @@ public interface ITrainingTask
 
     /// <summary>Loads weights saved by <see cref="SaveModel"/> (strictly) from a checkpoint folder.</summary>
     void LoadModel(string directory);
+
+    /// <summary>The task's own settings (masking rates, labels, ...), recorded in <c>trainer_state.json</c> under <c>task_settings</c>.</summary>
+    IReadOnlyDictionary<string, string> Settings { get; }
 }
 
 /// <summary>How a run ended.</summary>
@@ -438,6 +444,15 @@ public sealed class Trainer
             ["elapsed_seconds"] = Math.Round(elapsed, 1),
             ["evaluations"] = new JsonArray(evaluations.Select(e => (JsonNode)e.ToJson()).ToArray()),
         };
+        var settings = new JsonObject();
+        foreach (var (key, value) in _task.Settings) settings[key] = value;
+        state["task_settings"] = settings;
+        if (_options.RunInfo is { } info)
+        {
+            var run = new JsonObject();
+            foreach (var (key, value) in info) run[key] = value;
+            state["run"] = run;
+        }
         File.WriteAllText(Path.Combine(dir, CheckpointWriter.TrainerStateFile),
             state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", new UTF8Encoding(false));
     }

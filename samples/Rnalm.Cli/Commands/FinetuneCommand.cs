@@ -111,7 +111,14 @@ internal static class FinetuneCommand
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"rnalm finetune: {task.ToString().ToLowerInvariant()} task, {mode.ToString().ToUpperInvariant()}, {(fromScratch ? "random initialisation" : $"backbone from {checkpointDir} ({loaded.Count} tensors)")}, {trainable:N0} of {total:N0} parameters trainable, {numLabels} outputs; {trainExamples.Count} training and {evalExamples.Count} evaluation records"));
             var fineTuning = new FineTuningTask(model, family, config, tokenizer, trainExamples, evalExamples, numLabels, device);
-            var runner = new Trainer(fineTuning, options, outputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
+            var info = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["train"] = Path.GetFullPath(trainPath),
+                ["mode"] = mode.ToString().ToLowerInvariant(),
+                ["initialisation"] = fromScratch ? "random" : Path.GetFullPath(checkpointDir),
+            };
+            if (evalPath is not null) info["eval"] = Path.GetFullPath(evalPath);
+            var runner = new Trainer(fineTuning, options with { RunInfo = info }, outputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
             var result = runner.Run(resumeFrom);
             JsonOutput.Write(context.Out, indented: true, writer =>
             {

@@ -121,7 +121,10 @@ internal static class PretrainCommand
             model.Module.to(device);
             var task = new MlmTrainingTask(model, family, config, tokenizer,
                 trainRecords.Select(r => r.Sequence).ToList(), heldOutRecords.Select(r => r.Sequence).ToList(), masker, scheme, options.Seed, device);
-            var runner = new Trainer(task, options, outputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
+            var info = new System.Collections.Generic.Dictionary<string, string>(StringComparer.Ordinal) { ["train"] = Path.GetFullPath(trainPath), ["held_out_fraction"] = heldOutFraction.ToString("R", CultureInfo.InvariantCulture) };
+            if (initFrom is not null) info["init_from"] = Path.GetFullPath(initFrom);
+            else info["model"] = variant.Name;
+            var runner = new Trainer(task, options with { RunInfo = info }, outputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"rnalm pretrain: {(initFrom is null ? variant.Name : $"{family.Name} from {initFrom}")} ({ModelSetup.CountParameters(model.Module):N0} parameters), {trainRecords.Count} training and {heldOutRecords.Count} held-out records of {trainPath}, {scheme.ToString().ToLowerInvariant()} masking, device {device.type}"));
             var result = runner.Run(resumeFrom);
