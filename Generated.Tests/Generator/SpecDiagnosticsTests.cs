@@ -483,6 +483,24 @@ public class SpecDiagnosticsTests
     }
 
     [Fact]
+    public void RNA4008_AVariantMemberCollidesWithAnotherVariantsGeneratedMember()
+    {
+        // "tiny" generates TinyName (its name constant); "tiny-name" would generate TinyName (its config): CS0102.
+        var json = Tiny(("variants", "{ \"tiny\": {}, \"tiny-name\": {} }"));
+        var d = Only(Parse(json), "RNA4008", Error, (11, 29), (11, 40));
+        Assert.Equal("\"tiny-name\"", Covered(json, d));
+        Assert.Equal("Variant 'tiny-name' would generate the C# member 'TinyName', which is also generated as the name constant of variant 'tiny'; rename the variant", Message(d));
+    }
+
+    [Fact]
+    public void RNA4008_AVariantMemberCollidesWithAConfigMethod()
+    {
+        var json = Tiny(("variants", "{ \"tiny\": {}, \"count-backbone\": {} }"));
+        var d = Only(Parse(json), "RNA4008", Error, (11, 29), (11, 45));
+        Assert.Equal("Variant 'count-backbone' would generate the C# member 'CountBackboneParameters', which is already a method of the generated TinyConfig class; rename the variant", Message(d));
+    }
+
+    [Fact]
     public void RNA4004_TwoSpecsDeclareTheSameModelName()
     {
         var first = Parse(Tiny(), "/specs/a.model.json");

@@ -244,6 +244,12 @@ internal static class DiagnosticDescriptors
         "Circular extends",
         "The spec extends '{0}', which leads into a cycle: {1}");
 
+    /// <summary>{0}: the variant; {1}: the generated member; {2}: what else generates it.</summary>
+    public static readonly DiagnosticDescriptor GeneratedMemberCollision = Error(
+        DiagnosticIds.GeneratedMemberCollision,
+        "Generated member name collision",
+        "Variant '{0}' would generate the C# member '{1}', which {2}; rename the variant");
+
     // ---- RNA5xxx: attribute specs ----
 
     /// <summary>{0}: the class.</summary>
@@ -329,6 +335,7 @@ internal static class DiagnosticDescriptors
         VariantOverridesAbsentBlock,
         UnknownBaseSpec,
         CircularExtends,
+        GeneratedMemberCollision,
         AttributeSpecNotPartial,
         AttributeSpecNestedOrGeneric,
         AttributeOnOtherDeclaration,

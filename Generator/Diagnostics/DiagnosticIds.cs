@@ -54,6 +54,7 @@ internal static class DiagnosticIds
     public const string VariantOverridesAbsentBlock = "RNA4005";
     public const string UnknownBaseSpec = "RNA4006";
     public const string CircularExtends = "RNA4007";
+    public const string GeneratedMemberCollision = "RNA4008";
 
     // RNA5xxx: attribute specs
     public const string AttributeSpecNotPartial = "RNA5001";

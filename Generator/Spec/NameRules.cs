@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Text;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -87,6 +88,35 @@ internal static class NameRules
             }
         }
         return builder.ToString();
+    }
+
+    /// <summary>
+    /// The members generated for a variant whose member name is <paramref name="member"/>: in <c>{Type}Variants</c> the
+    /// config, name, vocabulary, parameter count, FLOPs, token limit and tokenizer factory; in <c>{Type}Config</c> the
+    /// parameter count and FLOPs again. Each with the role a diagnostic names.
+    /// </summary>
+    public static IEnumerable<(string Member, string Role)> GeneratedVariantMembers(string member)
+    {
+        yield return (member, "default config");
+        yield return (member + "Name", "name constant");
+        yield return (member + "Vocabulary", "vocabulary");
+        yield return (member + "Parameters", "parameter count");
+        yield return (member + "ForwardFlops", "FLOPs function");
+        yield return (member + "MaxTokens", "token limit");
+        yield return ("Create" + member + "Tokenizer", "tokenizer factory");
+    }
+
+    /// <summary>
+    /// Why a member generated for a variant cannot exist whatever the other variants are called: it is a fixed member
+    /// of the generated config class, or the name of the class that holds it. Null when it is free.
+    /// </summary>
+    public static string? ReservedMemberReason(string generated, string typeName)
+    {
+        if (generated == "CountBackboneParameters" || generated == "ForwardFlops")
+            return "is already a method of the generated " + typeName + "Config class";
+        if (generated == typeName + "Variants")
+            return "is the name of the generated class that holds the variants";
+        return null;
     }
 
     /// <summary>The file name of a path, for <see cref="ModelSpec.SourceFile"/> (no IO involved).</summary>

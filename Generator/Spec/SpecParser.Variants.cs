@@ -30,11 +30,20 @@ internal sealed partial class SpecParser
         {
             // No variants: the family itself is the one model.
             if (_name is null || _typeName is null || familyTokenizer is null) return null;
+            foreach (var (generated, _) in NameRules.GeneratedVariantMembers(typeName))
+            {
+                if (NameRules.ReservedMemberReason(generated, typeName) is { } reason && _typeName.Value.Span is { } typeSpan)
+                {
+                    Report(DiagnosticDescriptors.GeneratedMemberCollision, typeSpan, familyName, generated, reason);
+                    return null;
+                }
+            }
             var single = ToVariant(familyName, typeName, family, familyTokenizer);
             return single is null ? null : ImmutableArray.Create(single);
         }
 
         var memberNames = new Dictionary<string, string>(System.StringComparer.Ordinal);
+        var generatedMembers = new Dictionary<string, string>(System.StringComparer.Ordinal);
         foreach (var property in variants.Properties)
         {
             _cancellationToken.ThrowIfCancellationRequested();
@@ -63,6 +72,11 @@ internal sealed partial class SpecParser
                     else if (memberNames.TryGetValue(member, out var other))
                     {
                         Report(DiagnosticDescriptors.DuplicateVariantName, property.NameSpan, name, member, other);
+                        nameOk = false;
+                    }
+                    else if (GeneratedMemberCollision(member, name, typeName, generatedMembers) is { } collision)
+                    {
+                        Report(DiagnosticDescriptors.GeneratedMemberCollision, property.NameSpan, name, collision.Member, collision.Reason);
                         nameOk = false;
                     }
                     else
@@ -162,5 +176,24 @@ internal sealed partial class SpecParser
             OutputAttentionBiases = c.OutputAttentionBiases?.Value ?? false,
             Architecture = c.Architecture?.Value is "secondary_structure" ? "secondary_structure" : null,
         };
+    }
+
+    /// <summary>
+    /// The first member generated for <paramref name="variant"/> that another variant (or the generated classes
+    /// themselves) already uses, which C# would reject as CS0102/CS0542; otherwise records its members and returns null.
+    /// </summary>
+    private static (string Member, string Reason)? GeneratedMemberCollision(string member, string variant, string typeName,
+        Dictionary<string, string> generated)
+    {
+        foreach (var (name, role) in NameRules.GeneratedVariantMembers(member))
+        {
+            if (NameRules.ReservedMemberReason(name, typeName) is { } reserved) return (name, reserved);
+            if (generated.TryGetValue(name, out var other)) return (name, "is also generated as " + other);
+        }
+        foreach (var (name, role) in NameRules.GeneratedVariantMembers(member))
+        {
+            generated[name] = "the " + role + " of variant '" + variant + "'";
+        }
+        return null;
     }
 }
