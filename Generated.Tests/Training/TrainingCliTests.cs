@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using RnaLm.Cli;
+using RnaLm.Structure;
 using RnaLm.Training;
 using Xunit;
 
@@ -55,6 +56,7 @@ public sealed class TrainingCliTests : IDisposable
             ("pretrain", new[] { "--train", "--output", "--masking", "--motifs", "--resume", "--lr", "--warmup", "--max-grad-norm", "--accumulate", "--held-out" }),
             ("finetune", new[] { "--task", "--mode", "--from-scratch", "--checkpoint", "--eval" }),
             ("evaluate", new[] { "--task", "--input", "--checkpoint", "--seed", "--json", "--split" }),
+            ("predict", new[] { "--checkpoint", "--input", "--json", "--threshold", "--batch-size" }),
         })
         {
             var result = Succeeds(command, "--help");
@@ -142,7 +144,82 @@ public sealed class TrainingCliTests : IDisposable
             Assert.Equal(20, doc.RootElement.GetProperty("examples").GetInt32());
         }
         Assert.Equal(ExitCodes.Usage, Rnalm("evaluate", "--task", "token", "--checkpoint", Path.Combine(run, "final"), "--input", test).ExitCode);
+
+        // predict on the same 20 records, without their labels: its classes reproduce evaluate's accuracy, and the
+        // output does not depend on the batch size.
+        var records = SequenceFiles.Read(test).Take(20).ToList();
+        string unlabelled = Path.Combine(_temp, "unlabelled.fasta");
+        File.WriteAllLines(unlabelled, records.SelectMany(r => new[] { ">" + r.Name, r.Sequence }));
+        var predicted = Succeeds("predict", "--checkpoint", Path.Combine(run, "final"), "--input", unlabelled);
+        var rows = predicted.Out.TrimEnd('\n').Split('\n');
+        Assert.Equal("name\tlabel\tprobability", rows[0]);
+        Assert.Equal(records.Select(r => r.Name), rows.Skip(1).Select(row => row.Split('\t')[0]));
+        int correct = rows.Skip(1).Zip(records).Count(pair => pair.First.Split('\t')[1] == pair.Second.Label);
+        using (var doc = JsonDocument.Parse(evaluation.Out))
+        {
+            Assert.Equal(doc.RootElement.GetProperty("accuracy").GetDouble(), correct / 20.0, 6);
+        }
+        Assert.Equal(predicted.Out, Succeeds("predict", "--checkpoint", Path.Combine(run, "final"), "--input", unlabelled, "--batch-size", "3").Out);
+        var jsonLines = Succeeds("predict", "--checkpoint", Path.Combine(run, "final"), "--input", unlabelled, "--json").Out.TrimEnd('\n').Split('\n');
+        Assert.Equal(20, jsonLines.Length);
+        using (var first = JsonDocument.Parse(jsonLines[0]))
+        {
+            var probabilities = first.RootElement.GetProperty("probabilities").EnumerateObject().Select(p => p.Value.GetDouble()).ToList();
+            Assert.Equal(1.0, probabilities.Sum(), 4);
+            Assert.Equal(probabilities.Max(), first.RootElement.GetProperty("probability").GetDouble(), 6);
+        }
+        // A pretrained (not fine-tuned) folder is refused with a message that says why.
+        var refused = Rnalm("predict", "--checkpoint", checkpoint, "--input", unlabelled);
+        Assert.NotEqual(ExitCodes.Success, refused.ExitCode);
+        Assert.Contains("rnalm_task", refused.Err);
         Assert.Equal(ExitCodes.Usage, Rnalm("finetune", "--from-scratch", "--mode", "fbth", "--train", train, "--output", Path.Combine(_temp, "x")).ExitCode);
+    }
+
+    [Fact]
+    public void PredictStructuresWithAFineTunedContactModel()
+    {
+        // Whole structures (cut ones would leave brackets open): the first 24 records of VL0 with at most 90 nt.
+        var shortRecords = SequenceFiles.Read(Fixtures.Data("structure/bprna_vl0.dbn")).Where(r => r.Sequence.Length <= 90).Take(24).ToList();
+        string data = Path.Combine(_temp, "short.dbn");
+        File.WriteAllLines(data, shortRecords.SelectMany(r => new[] { ">" + r.Name, r.Sequence, r.Structure! }));
+        string pretrainRun = Path.Combine(_temp, "pre-contact");
+        Succeeds(new[] { "pretrain", "--train", data, "--output", pretrainRun, "--steps", "2", "--batch-size", "8" }.Concat(Tiny).ToArray());
+        string run = Path.Combine(_temp, "contact");
+        Succeeds("finetune", "--task", "contact", "--checkpoint", Path.Combine(pretrainRun, "final"), "--train", data, "--steps", "2", "--batch-size", "8", "--output", run);
+        string model = Path.Combine(run, "final");
+
+        // One record longer than the model (96 positions: 94 nucleotides) is read up to its limit, and says so.
+        var records = SequenceFiles.Read(data).Take(5).ToList();
+        string input = Path.Combine(_temp, "to-fold.fasta");
+        string longSequence = string.Concat(Enumerable.Repeat("GGGAAACCCU", 12));
+        File.WriteAllLines(input, records.SelectMany(r => new[] { ">" + r.Name, r.Sequence }).Concat(new[] { ">long", longSequence }));
+        var text = Succeeds("predict", "--checkpoint", model, "--input", input, "--threshold", "0.3");
+        Assert.Contains("'long' has 120 nucleotides; the model read the first 94", text.Err);
+        var lines = text.Out.TrimEnd('\n').Split('\n');
+        Assert.Equal(3 * 6, lines.Length);
+        for (int r = 0; r < 6; r++)
+        {
+            string sequence = r < 5 ? records[r].Sequence : longSequence[..94];
+            Assert.Equal(">" + (r < 5 ? records[r].Name : "long"), lines[3 * r]);
+            Assert.Equal(sequence, lines[3 * r + 1]);
+            Assert.Equal(sequence.Length, lines[3 * r + 2].Length);
+            Assert.Equal(DotBracket.Pairs(lines[3 * r + 2]).Count * 2, lines[3 * r + 2].Count(c => c != '.'));
+        }
+        // JSON: every listed pair is in the structure, reaches the threshold and is symmetric in meaning (i < j).
+        foreach (string line in Succeeds("predict", "--checkpoint", model, "--input", input, "--threshold", "0.3", "--json").Out.TrimEnd('\n').Split('\n'))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            var structurePairs = DotBracket.Pairs(root.GetProperty("structure").GetString()!).ToHashSet();
+            var pairs = root.GetProperty("pairs").EnumerateArray().Select(p => (I: p[0].GetInt32() - 1, J: p[1].GetInt32() - 1, P: p[2].GetDouble())).ToList();
+            Assert.Equal(structurePairs.Count, pairs.Count);
+            foreach (var (i, j, probability) in pairs)
+            {
+                Assert.True(i < j);
+                Assert.Contains((i, j), structurePairs);
+                Assert.InRange(probability, 0.3, 1.0);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ the built-in default model

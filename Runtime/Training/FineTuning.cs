@@ -160,9 +160,8 @@ public sealed class FineTuningTask : ITrainingTask
         {
             throw new ArgumentException("Token and contact tasks need a tokenizer that adds <cls> and <eos> (the heads remove them).");
         }
-        int maxTokens = Math.Min(config.MaxPositionEmbeddings, tokenizer.Options.ModelMaxLength ?? int.MaxValue);
         int specials = (tokenizer.Options.AddBos ? 1 : 0) + (tokenizer.Options.AddEos ? 1 : 0);
-        _maxNucleotides = maxTokens - specials + tokenizer.Options.Nmers - 1;
+        _maxNucleotides = FineTuning.MaxNucleotides(config, tokenizer);
         _lengths = train.Select(e => Math.Min(e.Sequence.Length, _maxNucleotides) + specials).ToArray();
     }
 
@@ -190,22 +189,7 @@ public sealed class FineTuningTask : ITrainingTask
         return new Batch(encoding.InputIds, encoding.AttentionMask, examples, lengths, targets, tokens);
     }
 
-    private (Tensor Ids, Tensor Mask) Inputs(Batch batch)
-    {
-        var encoding = (batch.Ids, batch.Mask);
-        int b = encoding.Ids.Length, l = encoding.Ids[0].Length;
-        var ids = new long[b * l];
-        var mask = new long[b * l];
-        for (int i = 0; i < b; i++)
-        {
-            for (int j = 0; j < l; j++)
-            {
-                ids[i * l + j] = encoding.Ids[i][j];
-                mask[i * l + j] = encoding.Mask[i][j];
-            }
-        }
-        return (tensor(ids, new long[] { b, l }, int64, _device), tensor(mask, new long[] { b, l }, int64, _device));
-    }
+    private (Tensor Ids, Tensor Mask) Inputs(Batch batch) => TaskPredictor.ToTensors(batch.Ids, batch.Mask, _device);
 
     /// <summary>Labels for the head's output positions: [B] classes, [B, L'] paired (1) / unpaired (0) / ignored (−100), or [B, L', L'] pair targets with a weight mask.</summary>
     private (Tensor Labels, Tensor? Weights) Targets(Batch batch, long outputLength)
@@ -402,6 +386,18 @@ public static class FineTuning
         PredictionTask.Contact => "contact_head.",
         _ => throw new ArgumentOutOfRangeException(nameof(task)),
     };
+
+    /// <summary>
+    /// The most nucleotides one forward pass reads: the smaller of the position table and the tokenizer's limit, less the
+    /// special tokens, plus the k−1 nucleotides a k-mer tokenizer folds into its last token. Longer sequences keep
+    /// their first nucleotides.
+    /// </summary>
+    public static int MaxNucleotides(IModelConfig config, RnaTokenizer tokenizer)
+    {
+        int maxTokens = Math.Min(config.MaxPositionEmbeddings, tokenizer.Options.ModelMaxLength ?? int.MaxValue);
+        int specials = (tokenizer.Options.AddBos ? 1 : 0) + (tokenizer.Options.AddEos ? 1 : 0);
+        return maxTokens - specials + tokenizer.Options.Nmers - 1;
+    }
 
     /// <summary>Outputs of the head: the classes for sequence tasks, 2 (unpaired/paired) for token, 1 logit for contact.</summary>
     public static int NumLabels(PredictionTask task, int classes) => task switch

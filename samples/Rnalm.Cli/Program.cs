@@ -72,6 +72,7 @@ public static class Program
         root.Subcommands.Add(PretrainCommand.Create(context));
         root.Subcommands.Add(FinetuneCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
+        root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(FoldCommand.Create(context));
         return root;
     }
