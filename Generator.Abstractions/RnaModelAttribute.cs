@@ -201,6 +201,9 @@ public sealed class RnaMlmHeadAttribute : Attribute
     /// <summary><c>mlm_head.transform_activation</c>.</summary>
     public RnaMlmActivation TransformActivation { get; set; }
 
+    /// <summary><c>mlm_head.new_config_activation</c>: the activation a new config writes into <c>lm_head</c>.</summary>
+    public RnaMlmActivation NewConfigActivation { get; set; }
+
     /// <summary><c>mlm_head.layer_norm_eps</c>: a <see cref="double"/> or <see cref="RnaSpec.LayerNormEps"/>.</summary>
     public object? LayerNormEps { get; set; }
 

@@ -52,7 +52,7 @@ internal static class AttributeSchema
         Section("RnaPairPriorAttribute", "attention.pair_prior", "Alpha", "Activation", "ExposeBiases") with { Nullable = true },
         Section("RnaFeedForwardAttribute", "feed_forward", "Activation", "Bias"),
         Section("RnaPoolerAttribute", "pooler", "InCheckpoint", "Activation"),
-        Section("RnaMlmHeadAttribute", "mlm_head", "TransformActivation", "LayerNormEps", "Tied", "Bias"),
+        Section("RnaMlmHeadAttribute", "mlm_head", "TransformActivation", "NewConfigActivation", "LayerNormEps", "Tied", "Bias"),
         Section("RnaSequenceHeadAttribute", "heads.sequence", "Transform", "TransformActivation", "LayerNormEps") with { Nullable = true },
         Section("RnaTokenHeadAttribute", "heads.token", "Transform", "TransformActivation", "LayerNormEps") with { Nullable = true },
         Section("RnaContactHeadAttribute", "heads.contact", "Transform", "TransformActivation", "LayerNormEps") with { Nullable = true },

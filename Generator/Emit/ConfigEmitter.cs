@@ -13,8 +13,8 @@ internal static class ConfigEmitter
         var b = spec.Variants[0];
         string t = spec.TypeName;
         bool learned = spec.Embeddings.Position.Kind == PositionKind.Learned;
-        string mlmAct = spec.MlmHead.TransformActivation == "hidden_act" ? "HiddenAct" : Code.String(spec.MlmHead.TransformActivation);
-        string mlmEps = spec.MlmHead.LayerNormEps is double eps ? Code.Double(eps) : "LayerNormEps";
+        string mlmAct = b.MlmTransformActivation == "hidden_act" ? "HiddenAct" : Code.String(b.MlmTransformActivation);
+        string mlmEps = b.MlmLayerNormEps is double eps ? Code.Double(eps) : "LayerNormEps";
 
         w.Line($"/// <summary>Configuration of {Code.Xml(spec.Name)} (<c>model_type</c> \"{Code.Xml(spec.Name)}\"), generated from {Code.Xml(spec.SourceFile)}.</summary>");
         w.Line("/// <remarks>");
@@ -68,7 +68,15 @@ internal static class ConfigEmitter
         Property(w, "int?", "NullTokenId", "5", "null_token_id.");
         Property(w, "bool", "TieWordEmbeddings", "true", "tie_word_embeddings: the MLM decoder shares the word embeddings.");
         Property(w, "int", "NumLabels", "1", "num_labels: default output size of task heads.");
-        Property(w, "global::System.Text.Json.Nodes.JsonObject?", "LmHead", "null", "lm_head: MLM head settings; null means the defaults.");
+        if (FamilyEmitter.NewLmHead(spec, b, b, includeEps: false) is { } newLmHead)
+        {
+            Property(w, "global::System.Text.Json.Nodes.JsonObject?", "LmHead", newLmHead,
+                "lm_head: MLM head settings, as a new config writes them; a config.json with <c>lm_head: null</c> means the spec's older defaults.");
+        }
+        else
+        {
+            Property(w, "global::System.Text.Json.Nodes.JsonObject?", "LmHead", "null", "lm_head: MLM head settings; null means the defaults.");
+        }
         Property(w, "global::System.Text.Json.Nodes.JsonObject?", "Head", "null", "head: task-head settings; null means the defaults.");
         Property(w, "global::System.Text.Json.Nodes.JsonObject", "ExtensionData", "new()", "Fields of config.json this class does not model, kept for writing back.");
 

@@ -51,7 +51,7 @@ internal static class FamilyEmitter
             w.Line($"public static readonly int? {v.MemberName}MaxTokens = {(maxLength is int m ? Code.Int(m) : "null")};");
             w.Line();
             w.Line($"/// <summary>Default configuration of {Code.Xml(v.Name)}.</summary>");
-            var overrides = Overrides(t, b, v);
+            var overrides = Overrides(spec, t, b, v);
             if (overrides.Count == 0)
             {
                 w.Line($"public static {t}Config {v.MemberName} => new();");
@@ -153,7 +153,29 @@ internal static class FamilyEmitter
     }
 
     /// <summary>Config initialisers that differ between the base variant and <paramref name="v"/>.</summary>
-    private static List<string> Overrides(string t, VariantSpec b, VariantSpec v)
+    /// <summary>
+    /// The <c>lm_head</c> object initializer a variant's config needs, or null when the class default serves: when the
+    /// variant's MLM transform activation or LayerNorm epsilon differs from the default variant's (the class reads the
+    /// fallbacks of the default variant, so a difference must travel in <c>lm_head</c>), or when the spec's
+    /// <c>new_config_activation</c> resolves differently for it (<c>hidden_act</c> with another <c>hidden_act</c>).
+    /// For the default variant itself (<paramref name="v"/> = <paramref name="b"/>) it is the class default.
+    /// </summary>
+    internal static string? NewLmHead(ModelSpec spec, VariantSpec b, VariantSpec v, bool includeEps)
+    {
+        static string Resolve(string activation, VariantSpec variant) => activation == "hidden_act" ? variant.HiddenAct : activation;
+        string? newAct = spec.MlmHead.NewConfigActivation is { } n ? Resolve(n, v) : null;
+        string? act = v.MlmTransformActivation != b.MlmTransformActivation ? Resolve(v.MlmTransformActivation, v) : newAct;
+        bool actDiffers = ReferenceEquals(b, v) ? act is not null
+            : v.MlmTransformActivation != b.MlmTransformActivation || (newAct is not null && newAct != Resolve(spec.MlmHead.NewConfigActivation!, b));
+        bool epsDiffers = includeEps && !Equals(v.MlmLayerNormEps, b.MlmLayerNormEps);
+        if (!actDiffers && !epsDiffers) return null;
+        var entries = new List<string>();
+        if (act is not null) entries.Add($"[\"transform_act\"] = {Code.String(act)}");
+        if (epsDiffers) entries.Add($"[\"layer_norm_eps\"] = {Code.Double(v.MlmLayerNormEps ?? v.LayerNormEps)}");
+        return "new global::System.Text.Json.Nodes.JsonObject { " + string.Join(", ", entries) + " }";
+    }
+
+    private static List<string> Overrides(ModelSpec spec, string t, VariantSpec b, VariantSpec v)
     {
         var list = new List<string>();
         void Int(string name, int? a, int? c)
@@ -172,6 +194,7 @@ internal static class FamilyEmitter
         if (b.OutputAttentionBiases != v.OutputAttentionBiases) list.Add($"OutputAttentionBiases = {Code.Bool(v.OutputAttentionBiases)}");
         if (v.Architecture == "secondary_structure") list.Add($"ExtensionData = global::RnaLm.Models.ConfigArchitectures.Of({t}ForSecondaryStructurePrediction.ArchitectureName)");
         if (b.Tokenizer.Nmers != v.Tokenizer.Nmers) list.Add($"Nmers = {(v.Tokenizer.Nmers > 1 ? Code.Int(v.Tokenizer.Nmers) : "null")}");
+        if (!ReferenceEquals(b, v) && NewLmHead(spec, b, v, includeEps: true) is { } lmHead) list.Add("LmHead = " + lmHead);
         return list;
     }
 }

@@ -142,7 +142,15 @@ internal sealed record PoolerSpec(bool InCheckpoint, string Activation);
 /// <param name="LayerNormEps">"layer_norm_eps": a number, or null ("layer_norm_eps" in JSON) to follow the config.</param>
 /// <param name="Tied">"tied": decoder weight is the word-embedding matrix.</param>
 /// <param name="Bias">"bias": a separate output bias <c>lm_head.bias</c>.</param>
-internal sealed record MlmHeadSpec(string TransformActivation, double? LayerNormEps, bool Tied, bool Bias);
+internal sealed record MlmHeadSpec(string TransformActivation, double? LayerNormEps, bool Tied, bool Bias)
+{
+    /// <summary>
+    /// "new_config_activation": the <c>lm_head.transform_act</c> a newly created config writes (an activation, or
+    /// "hidden_act" for the config's default <c>hidden_act</c>); null when a new config has <c>lm_head: null</c>.
+    /// <see cref="TransformActivation"/> stays what a config whose <c>lm_head</c> is null uses (older files).
+    /// </summary>
+    public string? NewConfigActivation { get; init; }
+}
 
 /// <summary>"tokenizer".</summary>
 /// <param name="Alphabet">"alphabet": "rna-standard-28", "rna-legacy-26", "rna-streamline" or a custom list (then "custom").</param>

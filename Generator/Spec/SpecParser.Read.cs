@@ -334,6 +334,9 @@ internal sealed partial class SpecParser
         }
     }
 
+    /// <summary>"mlm_head.new_config_activation", or null when absent.</summary>
+    private string? _mlmNewConfigActivation;
+
     private void ReadMlmHead(JsonObject root, SpecConfig config)
     {
         const string path = "mlm_head";
@@ -344,6 +347,9 @@ internal sealed partial class SpecParser
         {
             if (Optional(head, name) is { } property) ApplyConfigValue(config, path + "." + name, property.Value, path + "." + name, false);
         }
+        _mlmNewConfigActivation = Optional(head, "new_config_activation") is { } newConfig
+            ? ReadEnum(newConfig.Value, path + ".new_config_activation", SpecSchema.MlmActivations, false)?.Value
+            : null;
         _mlmTied = OptionalBool(head, path, "tied", true)?.Value ?? true;
         _mlmBias = OptionalBool(head, path, "bias", true)?.Value ?? true;
     }

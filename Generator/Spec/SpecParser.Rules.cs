@@ -435,7 +435,10 @@ internal sealed partial class SpecParser
                 _pairPrior is null ? null : new PairPriorSpec(c.PairAlpha!.Value.Value, _pairActivation, _pairExposeBiases)),
             new FeedForwardSpec(c.HiddenAct!.Value.Value, _feedForwardBias),
             new PoolerSpec(_poolerInCheckpoint, _poolerActivation),
-            new MlmHeadSpec(c.MlmTransformActivation!.Value.Value, c.MlmLayerNormEps!.Value.Value, _mlmTied, _mlmBias),
+            new MlmHeadSpec(c.MlmTransformActivation!.Value.Value, c.MlmLayerNormEps!.Value.Value, _mlmTied, _mlmBias)
+            {
+                NewConfigActivation = _mlmNewConfigActivation,
+            },
             tokenizer,
             _checkpoint!,
             variants.ToEquatableArray())

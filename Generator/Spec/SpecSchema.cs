@@ -36,7 +36,7 @@ internal static class SpecSchema
             ["attention.pair_prior"] = ImmutableArray.Create("alpha", "activation", "expose_biases"),
             ["feed_forward"] = ImmutableArray.Create("activation", "bias"),
             ["pooler"] = ImmutableArray.Create("in_checkpoint", "activation"),
-            ["mlm_head"] = ImmutableArray.Create("transform_activation", "layer_norm_eps", "tied", "bias"),
+            ["mlm_head"] = ImmutableArray.Create("transform_activation", "new_config_activation", "layer_norm_eps", "tied", "bias"),
             ["tokenizer"] = ImmutableArray.Create("alphabet", "nmers", "add_bos", "add_eos", "upper_case", "t_to_u", "model_max_length"),
             ["checkpoint"] = ImmutableArray.Create("prefix", "legacy_prefixes", "aliases", "tied", "ignore"),
             ["checkpoint.aliases"] = ImmutableArray.Create("pattern", "replacement"),

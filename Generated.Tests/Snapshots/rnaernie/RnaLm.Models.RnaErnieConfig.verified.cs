@@ -87,8 +87,8 @@ public sealed partial record RnaErnieConfig : global::RnaLm.Models.IModelConfig
     /// <summary>num_labels: default output size of task heads.</summary>
     public int NumLabels { get; init; } = 1;
 
-    /// <summary>lm_head: MLM head settings; null means the defaults.</summary>
-    public global::System.Text.Json.Nodes.JsonObject? LmHead { get; init; } = null;
+    /// <summary>lm_head: MLM head settings, as a new config writes them; a config.json with <c>lm_head: null</c> means the spec's older defaults.</summary>
+    public global::System.Text.Json.Nodes.JsonObject? LmHead { get; init; } = new global::System.Text.Json.Nodes.JsonObject { ["transform_act"] = "relu" };
 
     /// <summary>head: task-head settings; null means the defaults.</summary>
     public global::System.Text.Json.Nodes.JsonObject? Head { get; init; } = null;
