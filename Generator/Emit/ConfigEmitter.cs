@@ -68,7 +68,7 @@ internal static class ConfigEmitter
         Property(w, "int?", "NullTokenId", "5", "null_token_id.");
         Property(w, "bool", "TieWordEmbeddings", "true", "tie_word_embeddings: the MLM decoder shares the word embeddings.");
         Property(w, "int", "NumLabels", "1", "num_labels: default output size of task heads.");
-        if (FamilyEmitter.NewLmHead(spec, b, b, includeEps: false) is { } newLmHead)
+        if (FamilyEmitter.ClassLmHead(spec, b) is { } newLmHead)
         {
             Property(w, "global::System.Text.Json.Nodes.JsonObject?", "LmHead", newLmHead,
                 "lm_head: MLM head settings, as a new config writes them; a config.json with <c>lm_head: null</c> means the spec's older defaults.");

@@ -154,24 +154,35 @@ internal static class FamilyEmitter
 
     /// <summary>Config initialisers that differ between the base variant and <paramref name="v"/>.</summary>
     /// <summary>
-    /// The <c>lm_head</c> object initializer a variant's config needs, or null when the class default serves: when the
-    /// variant's MLM transform activation or LayerNorm epsilon differs from the default variant's (the class reads the
-    /// fallbacks of the default variant, so a difference must travel in <c>lm_head</c>), or when the spec's
-    /// <c>new_config_activation</c> resolves differently for it (<c>hidden_act</c> with another <c>hidden_act</c>).
-    /// For the default variant itself (<paramref name="v"/> = <paramref name="b"/>) it is the class default.
+    /// The default <c>LmHead</c> of the config class: with <c>mlm_head.new_config_activation</c>, an object with that
+    /// activation resolved against the default variant <paramref name="b"/>; otherwise null.
     /// </summary>
-    internal static string? NewLmHead(ModelSpec spec, VariantSpec b, VariantSpec v, bool includeEps)
+    internal static string? ClassLmHead(ModelSpec spec, VariantSpec b) =>
+        spec.MlmHead.NewConfigActivation is { } n ? LmHeadObject(ResolveActivation(n, b), null) : null;
+
+    /// <summary>
+    /// The <c>LmHead</c> a variant's config needs, or null when the class default serves. The class falls back to the
+    /// default variant's MLM activation and epsilon, so a variant that overrides either carries its values in
+    /// <c>lm_head</c>; so does one for which <c>new_config_activation: "hidden_act"</c> resolves differently.
+    /// </summary>
+    private static string? VariantLmHead(ModelSpec spec, VariantSpec b, VariantSpec v)
     {
-        static string Resolve(string activation, VariantSpec variant) => activation == "hidden_act" ? variant.HiddenAct : activation;
-        string? newAct = spec.MlmHead.NewConfigActivation is { } n ? Resolve(n, v) : null;
-        string? act = v.MlmTransformActivation != b.MlmTransformActivation ? Resolve(v.MlmTransformActivation, v) : newAct;
-        bool actDiffers = ReferenceEquals(b, v) ? act is not null
-            : v.MlmTransformActivation != b.MlmTransformActivation || (newAct is not null && newAct != Resolve(spec.MlmHead.NewConfigActivation!, b));
-        bool epsDiffers = includeEps && !Equals(v.MlmLayerNormEps, b.MlmLayerNormEps);
-        if (!actDiffers && !epsDiffers) return null;
+        string? newConfig = spec.MlmHead.NewConfigActivation;
+        bool actOverridden = v.MlmTransformActivation != b.MlmTransformActivation;
+        string? act = actOverridden ? ResolveActivation(v.MlmTransformActivation, v) : newConfig is null ? null : ResolveActivation(newConfig, v);
+        string? classAct = newConfig is null ? null : ResolveActivation(newConfig, b);
+        bool epsOverridden = !Equals(v.MlmLayerNormEps, b.MlmLayerNormEps);
+        if (!actOverridden && act == classAct && !epsOverridden) return null;
+        return LmHeadObject(act, epsOverridden ? v.MlmLayerNormEps ?? v.LayerNormEps : null);
+    }
+
+    private static string ResolveActivation(string activation, VariantSpec variant) => activation == "hidden_act" ? variant.HiddenAct : activation;
+
+    private static string LmHeadObject(string? activation, double? eps)
+    {
         var entries = new List<string>();
-        if (act is not null) entries.Add($"[\"transform_act\"] = {Code.String(act)}");
-        if (epsDiffers) entries.Add($"[\"layer_norm_eps\"] = {Code.Double(v.MlmLayerNormEps ?? v.LayerNormEps)}");
+        if (activation is not null) entries.Add($"[\"transform_act\"] = {Code.String(activation)}");
+        if (eps is double e) entries.Add($"[\"layer_norm_eps\"] = {Code.Double(e)}");
         return "new global::System.Text.Json.Nodes.JsonObject { " + string.Join(", ", entries) + " }";
     }
 
@@ -194,7 +205,7 @@ internal static class FamilyEmitter
         if (b.OutputAttentionBiases != v.OutputAttentionBiases) list.Add($"OutputAttentionBiases = {Code.Bool(v.OutputAttentionBiases)}");
         if (v.Architecture == "secondary_structure") list.Add($"ExtensionData = global::RnaLm.Models.ConfigArchitectures.Of({t}ForSecondaryStructurePrediction.ArchitectureName)");
         if (b.Tokenizer.Nmers != v.Tokenizer.Nmers) list.Add($"Nmers = {(v.Tokenizer.Nmers > 1 ? Code.Int(v.Tokenizer.Nmers) : "null")}");
-        if (!ReferenceEquals(b, v) && NewLmHead(spec, b, v, includeEps: true) is { } lmHead) list.Add("LmHead = " + lmHead);
+        if (!ReferenceEquals(b, v) && VariantLmHead(spec, b, v) is { } lmHead) list.Add("LmHead = " + lmHead);
         return list;
     }
 }
