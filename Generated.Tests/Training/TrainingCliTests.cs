@@ -220,6 +220,21 @@ public sealed class TrainingCliTests : IDisposable
                 Assert.InRange(probability, 0.3, 1.0);
             }
         }
+
+        // A token model on the same records: one paired probability per nucleotide read, marked at the threshold.
+        string tokenRun = Path.Combine(_temp, "paired");
+        Succeeds("finetune", "--task", "token", "--checkpoint", Path.Combine(pretrainRun, "final"), "--train", data, "--steps", "2", "--batch-size", "8", "--output", tokenRun);
+        var tokenLines = Succeeds("predict", "--checkpoint", Path.Combine(tokenRun, "final"), "--input", input, "--threshold", "0.4", "--json").Out.TrimEnd('\n').Split('\n');
+        Assert.Equal(6, tokenLines.Length);
+        foreach (string line in tokenLines)
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            var probabilities = root.GetProperty("paired_probability").EnumerateArray().Select(v => v.GetDouble()).ToList();
+            Assert.Equal(root.GetProperty("sequence").GetString()!.Length, probabilities.Count);
+            Assert.All(probabilities, v => Assert.InRange(v, 0.0, 1.0));
+            Assert.Equal(new string(probabilities.Select(v => v >= 0.4 ? '|' : '.').ToArray()), root.GetProperty("paired").GetString());
+        }
     }
 
     // ------------------------------------------------------------------ the built-in default model

@@ -68,15 +68,10 @@ internal static class ConfigEmitter
         Property(w, "int?", "NullTokenId", "5", "null_token_id.");
         Property(w, "bool", "TieWordEmbeddings", "true", "tie_word_embeddings: the MLM decoder shares the word embeddings.");
         Property(w, "int", "NumLabels", "1", "num_labels: default output size of task heads.");
-        if (FamilyEmitter.ClassLmHead(spec, b) is { } newLmHead)
-        {
-            Property(w, "global::System.Text.Json.Nodes.JsonObject?", "LmHead", newLmHead,
-                "lm_head: MLM head settings, as a new config writes them; a config.json with <c>lm_head: null</c> means the spec's older defaults.");
-        }
-        else
-        {
-            Property(w, "global::System.Text.Json.Nodes.JsonObject?", "LmHead", "null", "lm_head: MLM head settings; null means the defaults.");
-        }
+        string? newLmHead = FamilyEmitter.ClassLmHead(spec, b);
+        Property(w, "global::System.Text.Json.Nodes.JsonObject?", "LmHead", newLmHead ?? "null", newLmHead is null
+            ? "lm_head: MLM head settings; null means the defaults."
+            : "lm_head: MLM head settings, as a new config writes them; a config.json with <c>lm_head: null</c> means the spec's older defaults.");
         Property(w, "global::System.Text.Json.Nodes.JsonObject?", "Head", "null", "head: task-head settings; null means the defaults.");
         Property(w, "global::System.Text.Json.Nodes.JsonObject", "ExtensionData", "new()", "Fields of config.json this class does not model, kept for writing back.");
 

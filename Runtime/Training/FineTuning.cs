@@ -152,14 +152,7 @@ public sealed class FineTuningTask : ITrainingTask
         _numLabels = numLabels;
         _device = device ?? CPU;
         if (train.Count == 0) throw new ArgumentException("There are no training examples.", nameof(train));
-        if (model.Task != PredictionTask.Sequence && tokenizer.Options.Nmers != 1)
-        {
-            throw new ArgumentException($"Token and contact tasks label nucleotides and need a 1-mer tokenizer (this one uses {tokenizer.Options.Nmers}-mers).");
-        }
-        if (model.Task != PredictionTask.Sequence && !(tokenizer.Options.AddBos && tokenizer.Options.AddEos))
-        {
-            throw new ArgumentException("Token and contact tasks need a tokenizer that adds <cls> and <eos> (the heads remove them).");
-        }
+        FineTuning.CheckTokenizer(model.Task, tokenizer);
         int specials = (tokenizer.Options.AddBos ? 1 : 0) + (tokenizer.Options.AddEos ? 1 : 0);
         _maxNucleotides = FineTuning.MaxNucleotides(config, tokenizer);
         _lengths = train.Select(e => Math.Min(e.Sequence.Length, _maxNucleotides) + specials).ToArray();
@@ -176,7 +169,7 @@ public sealed class FineTuningTask : ITrainingTask
     private Batch Build(LabelledSequence[] examples)
     {
         // Sequences longer than the model keep their first nucleotides (and the pairs inside them).
-        var texts = examples.Select(e => e.Sequence.Length > _maxNucleotides ? e.Sequence[.._maxNucleotides] : e.Sequence).ToList();
+        var texts = examples.Select(e => FineTuning.Clip(e.Sequence, _maxNucleotides)).ToList();
         var encoding = _tokenizer.EncodeBatch(texts, new EncodeOptions { Padding = PaddingStrategy.Longest });
         var lengths = texts.Select(t => t.Length).ToArray();
         long targets = _model.Task switch
@@ -189,7 +182,7 @@ public sealed class FineTuningTask : ITrainingTask
         return new Batch(encoding.InputIds, encoding.AttentionMask, examples, lengths, targets, tokens);
     }
 
-    private (Tensor Ids, Tensor Mask) Inputs(Batch batch) => TaskPredictor.ToTensors(batch.Ids, batch.Mask, _device);
+    private (Tensor Ids, Tensor Mask) Inputs(Batch batch) => FineTuning.ToTensors(batch.Ids, batch.Mask, _device);
 
     /// <summary>Labels for the head's output positions: [B] classes, [B, L'] paired (1) / unpaired (0) / ignored (−100), or [B, L', L'] pair targets with a weight mask.</summary>
     private (Tensor Labels, Tensor? Weights) Targets(Batch batch, long outputLength)
@@ -355,10 +348,10 @@ public sealed class FineTuningTask : ITrainingTask
     public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["task"] = Kind,
-        ["outputs"] = _numLabels.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["max_nucleotides"] = _maxNucleotides.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["evaluation_records"] = _eval.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["trainable_parameters"] = _model.Module.parameters().Where(p => p.requires_grad).Sum(p => p.numel()).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["outputs"] = FormattableString.Invariant($"{_numLabels}"),
+        ["max_nucleotides"] = FormattableString.Invariant($"{_maxNucleotides}"),
+        ["evaluation_records"] = FormattableString.Invariant($"{_eval.Count}"),
+        ["trainable_parameters"] = FormattableString.Invariant($"{_model.Module.parameters().Where(p => p.requires_grad).Sum(p => p.numel())}"),
     };
 
     public void SaveModel(string directory)
@@ -397,6 +390,47 @@ public static class FineTuning
         int maxTokens = Math.Min(config.MaxPositionEmbeddings, tokenizer.Options.ModelMaxLength ?? int.MaxValue);
         int specials = (tokenizer.Options.AddBos ? 1 : 0) + (tokenizer.Options.AddEos ? 1 : 0);
         return maxTokens - specials + tokenizer.Options.Nmers - 1;
+    }
+
+    /// <summary>The first <paramref name="maxNucleotides"/> nucleotides of a sequence (see <see cref="MaxNucleotides"/>).</summary>
+    public static string Clip(string sequence, int maxNucleotides) =>
+        sequence.Length > maxNucleotides ? sequence[..maxNucleotides] : sequence;
+
+    /// <summary>
+    /// Token and contact heads label nucleotides and drop &lt;cls&gt;/&lt;eos&gt;: they need a 1-mer tokenizer that adds
+    /// both. Sequence tasks take any tokenizer.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tokenizer does not fit the task.</exception>
+    public static void CheckTokenizer(PredictionTask task, RnaTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        if (task == PredictionTask.Sequence) return;
+        if (tokenizer.Options.Nmers != 1)
+        {
+            throw new ArgumentException($"Token and contact tasks label nucleotides and need a 1-mer tokenizer (this one uses {tokenizer.Options.Nmers}-mers).");
+        }
+        if (!(tokenizer.Options.AddBos && tokenizer.Options.AddEos))
+        {
+            throw new ArgumentException("Token and contact tasks need a tokenizer that adds <cls> and <eos> (the heads remove them).");
+        }
+    }
+
+    /// <summary>Padded id and attention-mask rows as <c>[B, L]</c> int64 tensors on <paramref name="device"/>.</summary>
+    internal static (Tensor Ids, Tensor Mask) ToTensors(int[][] inputIds, int[][] attentionMask, Device device)
+    {
+        int b = inputIds.Length, l = inputIds[0].Length;
+        var ids = new long[b * l];
+        var mask = new long[b * l];
+        for (int i = 0; i < b; i++)
+        {
+            for (int j = 0; j < l; j++)
+            {
+                ids[i * l + j] = inputIds[i][j];
+                mask[i * l + j] = attentionMask[i][j];
+            }
+        }
+        long[] shape = { b, l };
+        return (tensor(ids, shape, int64, device), tensor(mask, shape, int64, device));
     }
 
     /// <summary>Outputs of the head: the classes for sequence tasks, 2 (unpaired/paired) for token, 1 logit for contact.</summary>

@@ -224,14 +224,14 @@ public sealed class MlmTrainingTask : ITrainingTask
     public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["masking"] = _scheme.ToString().ToLowerInvariant(),
-        ["mask_probability"] = _masker.Options.Probability.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["mask_token_fraction"] = _masker.Options.MaskTokenFraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["random_token_fraction"] = _masker.Options.RandomTokenFraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["span_nucleotides"] = $"{_masker.Options.SpanMin}-{_masker.Options.SpanMax}",
-        ["motifs"] = (_masker.Motifs?.Count ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["evaluation_mask_probability"] = EvaluationMaskProbability.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["max_nucleotides"] = _maxNucleotides.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["held_out_records"] = _heldOut.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["mask_probability"] = FormattableString.Invariant($"{_masker.Options.Probability}"),
+        ["mask_token_fraction"] = FormattableString.Invariant($"{_masker.Options.MaskTokenFraction}"),
+        ["random_token_fraction"] = FormattableString.Invariant($"{_masker.Options.RandomTokenFraction}"),
+        ["span_nucleotides"] = FormattableString.Invariant($"{_masker.Options.SpanMin}-{_masker.Options.SpanMax}"),
+        ["motifs"] = FormattableString.Invariant($"{_masker.Motifs?.Count ?? 0}"),
+        ["evaluation_mask_probability"] = FormattableString.Invariant($"{EvaluationMaskProbability}"),
+        ["max_nucleotides"] = FormattableString.Invariant($"{_maxNucleotides}"),
+        ["held_out_records"] = FormattableString.Invariant($"{_heldOut.Count}"),
     };
 
     public void SaveModel(string directory) =>

@@ -57,10 +57,7 @@ public static class TaskPredictor
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var tokenizer = model.Tokenizer;
-        if (model.Task != PredictionTask.Sequence && tokenizer.Options.Nmers != 1)
-        {
-            throw new ArgumentException($"Token and contact models label nucleotides and need a 1-mer tokenizer (this one uses {tokenizer.Options.Nmers}-mers).");
-        }
+        FineTuning.CheckTokenizer(model.Task, tokenizer);
         int maxNucleotides = FineTuning.MaxNucleotides(model.Config, tokenizer);
         var target = device ?? CPU;
         var results = new TaskPrediction[sequences.Count];
@@ -74,16 +71,26 @@ public static class TaskPredictor
             foreach (var chunk in order.Chunk(batchSize))
             {
                 using var scope = NewDisposeScope();
-                var texts = chunk.Select(i => Clip(sequences[i].Sequence, maxNucleotides)).ToList();
+                var texts = chunk.Select(i => FineTuning.Clip(sequences[i].Sequence, maxNucleotides)).ToList();
                 var encoding = tokenizer.EncodeBatch(texts, new EncodeOptions { Padding = PaddingStrategy.Longest });
-                var (ids, mask) = ToTensors(encoding.InputIds, encoding.AttentionMask, target);
-                var logits = model.Model.Forward(ids, mask).Logits;
+                var (ids, mask) = FineTuning.ToTensors(encoding.InputIds, encoding.AttentionMask, target);
+                var probabilities = Probabilities(model.Task, model.Model.Forward(ids, mask).Logits);
+                // One copy to the host per batch: [B, C], [B, L'] or [B, L', L'], each row padded to the longest record.
+                int rowSize = (int)(probabilities.numel() / chunk.Length);
+                int width = (int)probabilities.shape[^1];
+                float[] host = probabilities.cpu().data<float>().ToArray();
                 for (int b = 0; b < chunk.Length; b++)
                 {
                     int index = chunk[b];
                     int length = texts[b].Length;
-                    bool truncated = sequences[index].Sequence.Length > length;
-                    results[index] = new TaskPrediction(sequences[index].Name, length, truncated, Values(model.Task, logits, b, length));
+                    var row = host.AsSpan(b * rowSize, rowSize);
+                    float[] values = model.Task switch
+                    {
+                        PredictionTask.Sequence => row.ToArray(),
+                        PredictionTask.Token => row[..length].ToArray(),
+                        _ => Square(row, width, length),
+                    };
+                    results[index] = new TaskPrediction(sequences[index].Name, length, sequences[index].Sequence.Length > length, values);
                 }
             }
         }
@@ -94,45 +101,31 @@ public static class TaskPredictor
         return results;
     }
 
-    private static string Clip(string sequence, int maxNucleotides) =>
-        sequence.Length > maxNucleotides ? sequence[..maxNucleotides] : sequence;
-
-    private static float[] Values(PredictionTask task, Tensor logits, int row, int nucleotides)
+    /// <summary>
+    /// Probabilities from the head's logits: softmax over classes [B, C]; P(paired) [B, L'] from the two token logits;
+    /// or symmetric pair probabilities [B, L', L'] with a zero diagonal, from the upper triangle the head was trained on.
+    /// </summary>
+    private static Tensor Probabilities(PredictionTask task, Tensor logits)
     {
         switch (task)
         {
             case PredictionTask.Sequence:
-                // logits [B, C] -> class probabilities
-                return logits[row].softmax(-1).cpu().data<float>().ToArray();
+                return logits.softmax(-1);
             case PredictionTask.Token:
-                // logits [B, L', 2] -> P(paired) for the first N positions (the head removed <cls>/<eos>)
-                return logits[row, TensorIndex.Slice(0, nucleotides), 1].sub(logits[row, TensorIndex.Slice(0, nucleotides), 0])
-                    .sigmoid().cpu().data<float>().ToArray();
+                return logits.softmax(-1).select(-1, 1);
             default:
             {
-                // logits [B, L', L', 1] -> symmetric pair probabilities with a zero diagonal
-                var pair = logits[row, TensorIndex.Slice(0, nucleotides), TensorIndex.Slice(0, nucleotides), 0].sigmoid();
-                var upper = pair.triu(1);
-                return (upper + upper.t()).contiguous().cpu().data<float>().ToArray();
+                var upper = logits.squeeze(-1).sigmoid().triu(1);
+                return (upper + upper.transpose(1, 2)).contiguous();
             }
         }
     }
 
-    /// <summary>Padded id and attention-mask rows as <c>[B, L]</c> int64 tensors.</summary>
-    internal static (Tensor Ids, Tensor Mask) ToTensors(int[][] inputIds, int[][] attentionMask, Device device)
+    /// <summary>The top-left <paramref name="length"/> × <paramref name="length"/> block of a padded square row.</summary>
+    private static float[] Square(ReadOnlySpan<float> row, int width, int length)
     {
-        int b = inputIds.Length, l = inputIds[0].Length;
-        var ids = new long[b * l];
-        var mask = new long[b * l];
-        for (int i = 0; i < b; i++)
-        {
-            for (int j = 0; j < l; j++)
-            {
-                ids[i * l + j] = inputIds[i][j];
-                mask[i * l + j] = attentionMask[i][j];
-            }
-        }
-        long[] shape = { b, l };
-        return (tensor(ids, shape, int64, device), tensor(mask, shape, int64, device));
+        var values = new float[length * length];
+        for (int i = 0; i < length; i++) row.Slice(i * width, length).CopyTo(values.AsSpan(i * length, length));
+        return values;
     }
 }

@@ -88,24 +88,11 @@ internal static class PredictCommand
     private static void WritePaired(CliContext context, TaskPrediction p, string sequence, double cut, bool asJson)
     {
         var marks = new string(p.Values.Select(v => v >= cut ? '|' : '.').ToArray());
-        if (!asJson)
+        WritePerNucleotide(context, p, sequence, "paired", marks, asJson, writer =>
         {
-            context.Out.WriteLine($">{p.Name}");
-            context.Out.WriteLine(sequence);
-            context.Out.WriteLine(marks);
-            return;
-        }
-        JsonOutput.Write(context.Out, indented: false, writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("name", p.Name);
-            writer.WriteString("sequence", sequence);
-            writer.WriteBoolean("truncated", p.Truncated);
-            writer.WriteString("paired", marks);
             writer.WriteStartArray("paired_probability");
             foreach (float v in p.Values) writer.WriteNumberValue(Math.Round(v, 6));
             writer.WriteEndArray();
-            writer.WriteEndObject();
         });
     }
 
@@ -123,20 +110,8 @@ internal static class PredictCommand
         {
             throw new CliException($"{origin}: '{p.Name}': no dot-bracket structure: {e.Message}", e);
         }
-        if (!asJson)
+        WritePerNucleotide(context, p, sequence, "structure", structure, asJson, writer =>
         {
-            context.Out.WriteLine($">{p.Name}");
-            context.Out.WriteLine(sequence);
-            context.Out.WriteLine(structure);
-            return;
-        }
-        JsonOutput.Write(context.Out, indented: false, writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("name", p.Name);
-            writer.WriteString("sequence", sequence);
-            writer.WriteBoolean("truncated", p.Truncated);
-            writer.WriteString("structure", structure);
             writer.WriteStartArray("pairs");
             foreach (var (i, j) in pairs)
             {
@@ -147,6 +122,32 @@ internal static class PredictCommand
                 writer.WriteEndArray();
             }
             writer.WriteEndArray();
+        });
+    }
+
+    /// <summary>
+    /// A per-nucleotide result: as text, the FASTA-like triple <c>&gt;name</c>, sequence, <paramref name="line"/>; as
+    /// JSON, name, sequence, truncated, <paramref name="field"/> = <paramref name="line"/> and what
+    /// <paramref name="details"/> adds.
+    /// </summary>
+    private static void WritePerNucleotide(CliContext context, TaskPrediction p, string sequence, string field, string line, bool asJson,
+        Action<System.Text.Json.Utf8JsonWriter> details)
+    {
+        if (!asJson)
+        {
+            context.Out.WriteLine($">{p.Name}");
+            context.Out.WriteLine(sequence);
+            context.Out.WriteLine(line);
+            return;
+        }
+        JsonOutput.Write(context.Out, indented: false, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", p.Name);
+            writer.WriteString("sequence", sequence);
+            writer.WriteBoolean("truncated", p.Truncated);
+            writer.WriteString(field, line);
+            details(writer);
             writer.WriteEndObject();
         });
     }
