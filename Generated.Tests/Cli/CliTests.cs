@@ -37,11 +37,19 @@ public sealed class CliTests : IDisposable
 
     public static IEnumerable<object[]> OneMerCheckpointsData() => OneMerCheckpoints.Select(v => new object[] { v });
 
+    /// <summary>
+    /// Fixture folders of families whose spec has not landed yet. Each one is named here explicitly until its family is
+    /// ported (then it moves to <see cref="FixtureCheckpoints"/>); the set only shrinks, and an unknown folder fails.
+    /// </summary>
+    public static readonly string[] NotYetPorted =
+        { "calm", "mrnafm", "rinalmo", "rnabert", "rnafm", "utrbert-3mer", "utrbert-4mer", "utrlm-mrl", "utrlm-te_el" };
+
     [Fact]
     public void TheCheckpointListsCoverEveryFixture()
     {
         var present = Directory.GetDirectories(Path.Combine(Fixtures.SharedDir, "fixtures", "models")).Select(Path.GetFileName).Order(StringComparer.Ordinal);
-        Assert.Equal(present, FixtureCheckpoints.Order(StringComparer.Ordinal));
+        Assert.Empty(FixtureCheckpoints.Intersect(NotYetPorted));
+        Assert.Equal(present, FixtureCheckpoints.Concat(NotYetPorted).Order(StringComparer.Ordinal));
         foreach (string variant in FixtureCheckpoints)
         {
             int nmers = RnaLm.Tokenization.RnaTokenizer.FromDirectory(Fixtures.Models(variant)).Options.Nmers;
