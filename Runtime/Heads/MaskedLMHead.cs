@@ -47,26 +47,34 @@ public sealed class HeadTransform : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// Masked-language-model head: transform, then <c>logits = t·Eᵀ + b</c>. With tying, <c>decoder.weight</c> is the
-/// word-embedding matrix itself and <c>decoder.bias</c> is <c>bias</c> (models.md §1.7).
+/// Masked-language-model head (models.md §1.7): transform, then <c>logits = t·Wᵀ + b</c>. With tying, <c>decoder.weight</c>
+/// is the word-embedding matrix itself; otherwise the decoder owns its matrix (RiNALMo, RNABERT, families-bert2.md §1.6,
+/// §3.5). The output bias is the parameter <c>bias</c>, which is also the decoder's <c>decoder.bias</c>; without a bias
+/// neither key exists. Keys (relative to the head): <c>bias</c>, <c>transform.dense.*</c>, <c>transform.layer_norm.*</c>,
+/// <c>decoder.weight</c>, <c>decoder.bias</c>. The class also serves MLM-style heads with other names and output sizes,
+/// such as RNABERT's <c>ss_head</c> (8 outputs, untied; families-bert2.md §3.4).
 /// </summary>
 public sealed class MaskedLMHead : nn.Module<Tensor, Tensor>
 {
     private readonly HeadTransform transform;
     private readonly Linear decoder;
-    private readonly Parameter bias;
+    private readonly Parameter? bias;
     private readonly bool _tied;
 
     /// <param name="hiddenSize">H.</param>
-    /// <param name="vocabSize">V.</param>
+    /// <param name="vocabSize">V, the number of outputs.</param>
     /// <param name="transformActivation">Activation of the transform (<c>lm_head.transform_act</c>).</param>
     /// <param name="layerNormEps">Epsilon of the transform LayerNorm.</param>
     /// <param name="tiedWeight">The word-embedding weight [V, H] to share, or null for an untied decoder.</param>
-    public MaskedLMHead(long hiddenSize, long vocabSize, string transformActivation, double layerNormEps, Parameter? tiedWeight)
-        : base("lm_head")
+    /// <param name="bias">Whether the logits have an output bias (<c>bias</c> = <c>decoder.bias</c>).</param>
+    /// <param name="name">Module name, the field name of the head in its parent (<c>lm_head</c>, <c>ss_head</c>).</param>
+    /// <exception cref="ArgumentException">The tied weight does not have shape [V, H], or the activation is not known.</exception>
+    public MaskedLMHead(long hiddenSize, long vocabSize, string transformActivation, double layerNormEps, Parameter? tiedWeight,
+        bool bias = true, string name = "lm_head")
+        : base(name)
     {
         transform = new HeadTransform(hiddenSize, transformActivation, layerNormEps);
-        decoder = nn.Linear(hiddenSize, vocabSize);
+        decoder = nn.Linear(hiddenSize, vocabSize, hasBias: bias);
         if (tiedWeight is not null)
         {
             if (tiedWeight.shape.Length != 2 || tiedWeight.shape[0] != vocabSize || tiedWeight.shape[1] != hiddenSize)
@@ -76,9 +84,12 @@ public sealed class MaskedLMHead : nn.Module<Tensor, Tensor>
             decoder.weight = tiedWeight;
             _tied = true;
         }
-        bias = decoder.bias!;
+        this.bias = bias ? decoder.bias! : null;
         RegisterComponents();
     }
+
+    /// <summary>Whether the head has an output bias.</summary>
+    public bool HasBias => bias is not null;
 
     /// <summary>
     /// BERT-style initialisation of the head: transform from N(0, <paramref name="std"/>), output bias zero; the decoder
@@ -88,7 +99,7 @@ public sealed class MaskedLMHead : nn.Module<Tensor, Tensor>
     {
         WeightInit.Apply(transform, std);
         using var noGrad = no_grad();
-        bias.zero_();
+        bias?.zero_();
         if (!_tied) decoder.weight!.normal_(0, std);
     }
 

@@ -1,10 +1,16 @@
+using System;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace RnaLm.Heads;
 
-/// <summary>Sequence prediction head: <c>decoder(transform(pooler_output))</c>. Keys <c>sequence_head.transform.*</c> (when present), <c>sequence_head.decoder.*</c>.</summary>
+/// <summary>
+/// Sequence prediction head: <c>decoder(transform(pooler_output))</c> (models.md §1.7). Keys <c>&lt;name&gt;.transform.*</c>
+/// (when present) and <c>&lt;name&gt;.decoder.*</c>; the name is <c>sequence_head</c> for the generic head, and other
+/// heads of the same form reuse the class: UTR-LM's <c>mfe_head</c> (families-esm.md §2.3) and RNABERT's <c>sa_head</c>
+/// (Linear H → 2 on the pooler output, families-bert2.md §3.4).
+/// </summary>
 public sealed class SequencePredictionHead : nn.Module<Tensor, Tensor>
 {
     private readonly HeadTransform? transform;
@@ -13,7 +19,8 @@ public sealed class SequencePredictionHead : nn.Module<Tensor, Tensor>
     /// <param name="hiddenSize">H.</param>
     /// <param name="numLabels">Outputs per sequence.</param>
     /// <param name="transform">Optional transform before the decoder (<see cref="HeadTransform.Create"/>).</param>
-    public SequencePredictionHead(long hiddenSize, long numLabels, HeadTransform? transform = null) : base("sequence_head")
+    /// <param name="name">Module name, the field name of the head in its parent.</param>
+    public SequencePredictionHead(long hiddenSize, long numLabels, HeadTransform? transform = null, string name = "sequence_head") : base(name)
     {
         this.transform = transform;
         decoder = nn.Linear(hiddenSize, numLabels);
@@ -41,7 +48,7 @@ public abstract class TokenFeatureHead : nn.Module<Tensor, Tensor, Tensor, Tenso
     private readonly long? _bos;
     private readonly long? _eos;
 
-    /// <param name="name">Module name (<c>token_head</c>, <c>contact_head</c>).</param>
+    /// <param name="name">Module name, the field name of the head in its parent (<c>token_head</c>, <c>contact_head</c>, …).</param>
     /// <param name="hiddenSize">H.</param>
     /// <param name="numLabels">Outputs per token or token pair.</param>
     /// <param name="bosTokenId">&lt;cls&gt; id (removed), or null.</param>
@@ -61,21 +68,38 @@ public abstract class TokenFeatureHead : nn.Module<Tensor, Tensor, Tensor, Tenso
     protected (Tensor Features, Tensor Mask) Features(Tensor hiddenStates, Tensor inputIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var (features, mask) = SpecialTokens.Remove(hiddenStates, inputIds, attentionMask, _bos, _eos);
-        if (transform is not null) features = transform.call(features);
+        var (features, mask) = WithoutSpecialTokens(hiddenStates, inputIds, attentionMask);
+        features = Transform(features);
         return (features.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
     }
+
+    /// <summary>Token features [B, L', H] without special tokens (not transformed) and their mask [B, L'].</summary>
+    protected (Tensor Features, Tensor Mask) WithoutSpecialTokens(Tensor hiddenStates, Tensor inputIds, Tensor attentionMask) =>
+        SpecialTokens.Remove(hiddenStates, inputIds, attentionMask, _bos, _eos);
+
+    /// <summary>The optional transform (identity when the head has none).</summary>
+    protected Tensor Transform(Tensor features) => transform is null ? features : transform.call(features);
 
     /// <summary>The decoder Linear(H → labels).</summary>
     protected Tensor Decode(Tensor features) => decoder.call(features);
 }
 
-/// <summary>Token prediction head: special tokens removed, then <c>decoder</c>. Keys <c>token_head.decoder.*</c> (and <c>token_head.transform.*</c>).</summary>
+/// <summary>
+/// Token prediction head: special tokens removed, then <c>decoder</c> (models.md §1.7). Keys <c>&lt;name&gt;.decoder.*</c>
+/// (and <c>&lt;name&gt;.transform.*</c>); the name is <c>token_head</c> for the generic head, <c>structure_head</c> for
+/// UTR-LM's 3-label structure head (families-esm.md §2.3).
+/// </summary>
 public sealed class TokenPredictionHead : TokenFeatureHead
 {
-    /// <inheritdoc cref="TokenFeatureHead(string, long, long, long?, long?, HeadTransform?)"/>
-    public TokenPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform = null)
-        : base("token_head", hiddenSize, numLabels, bosTokenId, eosTokenId, transform)
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="numLabels">Outputs per token.</param>
+    /// <param name="bosTokenId">&lt;cls&gt; id (removed), or null.</param>
+    /// <param name="eosTokenId">&lt;eos&gt; id (removed), or null.</param>
+    /// <param name="transform">Optional transform applied to the token features.</param>
+    /// <param name="name">Module name, the field name of the head in its parent.</param>
+    public TokenPredictionHead(long hiddenSize, long numLabels, long? bosTokenId, long? eosTokenId, HeadTransform? transform = null,
+        string name = "token_head")
+        : base(name, hiddenSize, numLabels, bosTokenId, eosTokenId, transform)
     {
     }
 

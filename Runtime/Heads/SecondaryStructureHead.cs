@@ -110,42 +110,12 @@ public sealed class SecondaryStructureHead : nn.Module<Tensor, Tensor, Tensor, T
     {
         using var scope = NewDisposeScope();
         var map = attentionBias.select(1, _head).unsqueeze(-1);                          // [B, L, L, 1]
-        var (trimmed, mask, ids) = RemoveSpecialTokens2D(map, inputIds, attentionMask);   // [B, L', L', 1]
-        var pairMask = (mask.unsqueeze(2) * mask.unsqueeze(1)).to_type(trimmed.dtype).unsqueeze(-1);
-        var a = (trimmed * pairMask).permute(0, 3, 1, 2);                                  // [B, 1, L', L']
+        var (trimmed, _, ids) = SpecialTokens.Remove2D(map, inputIds, attentionMask, _bos, _eos); // [B, L', L', 1], pair mask applied
+        var a = trimmed.permute(0, 3, 1, 2);                                               // [B, 1, L', L']
         var c = conv2.call(nn.functional.relu(conv1.call(a)));                              // [B, C-1, L', L']
         var x = convnet.call(cat(new[] { c, a }, 1));                                       // [B, 1, L', L']
         x = (x + x.transpose(-1, -2)).squeeze(1);                                          // [B, L', L']
         return (x.MoveToOuterDisposeScope(), ids.MoveToOuterDisposeScope());
-    }
-
-    private (Tensor Map, Tensor Mask, Tensor Ids) RemoveSpecialTokens2D(Tensor map, Tensor inputIds, Tensor attentionMask)
-    {
-        using var scope = NewDisposeScope();
-        var ids = inputIds;
-        var mask = attentionMask;
-        if (_bos is long bos && ids.select(1, 0).eq(bos).all().item<bool>())
-        {
-            long l = map.shape[1] - 1;
-            map = map.narrow(1, 1, l).narrow(2, 1, l);
-            ids = ids.narrow(1, 1, l);
-            mask = mask.narrow(1, 1, l);
-        }
-        if (_eos is long eos)
-        {
-            var isEos = ids.eq(eos);
-            if (isEos.any(1).all().item<bool>())
-            {
-                var keep = isEos.logical_not().to_type(map.dtype);                              // [B, L]
-                map = map * (keep.unsqueeze(2) * keep.unsqueeze(1)).unsqueeze(-1);
-                mask = mask.masked_fill(isEos, 0);
-                long l = map.shape[1] - 1;
-                map = map.narrow(1, 0, l).narrow(2, 0, l);
-                ids = ids.narrow(1, 0, l);
-                mask = mask.narrow(1, 0, l);
-            }
-        }
-        return (map.MoveToOuterDisposeScope(), mask.clone().MoveToOuterDisposeScope(), ids.clone().MoveToOuterDisposeScope());
     }
 
     /// <summary>The pairing constraint: 1 where the bases are A–U, C–G or G–U (either order), else 0. [B, L', L'].</summary>

@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,8 +7,9 @@ namespace RnaLm.Modules;
 
 /// <summary>
 /// ERNIE-RNA's base-pairing prior (models.md §2.3): a V×V pair map (A–U 2, C–G 3, G–U alpha, else 0) looked up from
-/// the token ids, then the MLP <c>dense2(GELU(dense1(pair)))</c> (1 → h/2 → h), arranged as the first layer's attention
-/// bias [B, h, L, L]. Keys <c>pairwise_bias_proj.dense1</c>, <c>pairwise_bias_proj.dense2</c>.
+/// the token ids, then the MLP <c>dense2(act(dense1(pair)))</c> (1 → h/2 → h; act is GELU unless the spec names another),
+/// arranged as the first layer's attention bias [B, h, L, L]. Keys <c>pairwise_bias_proj.dense1</c>,
+/// <c>pairwise_bias_proj.dense2</c>.
 /// </summary>
 public sealed class PairPrior : nn.Module<Tensor, Tensor>
 {
@@ -15,6 +17,7 @@ public sealed class PairPrior : nn.Module<Tensor, Tensor>
     private readonly Linear dense2;
     private readonly float[] _map;
     private readonly long _vocabSize;
+    private readonly Func<Tensor, Tensor> _activation;
 
     /// <param name="heads">Attention heads h.</param>
     /// <param name="vocabSize">V.</param>
@@ -23,8 +26,11 @@ public sealed class PairPrior : nn.Module<Tensor, Tensor>
     /// <param name="g">Id of G.</param>
     /// <param name="u">Id of U.</param>
     /// <param name="alpha">The G–U pair value (<c>pairwise_alpha</c>).</param>
-    public PairPrior(long heads, long vocabSize, long a, long c, long g, long u, double alpha) : base("pairwise_bias_proj")
+    /// <param name="activation">Activation between the two layers, by its <c>hidden_act</c> name (<see cref="Activations.Known"/>).</param>
+    /// <exception cref="ArgumentException">The activation is not known.</exception>
+    public PairPrior(long heads, long vocabSize, long a, long c, long g, long u, double alpha, string activation = "gelu") : base("pairwise_bias_proj")
     {
+        _activation = Activations.Resolve(activation, "pairwise bias activation");
         dense1 = nn.Linear(1, heads / 2);
         dense2 = nn.Linear(heads / 2, heads);
         _vocabSize = vocabSize;
@@ -57,7 +63,7 @@ public sealed class PairPrior : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var pairs = PairMap(inputIds).to_type(dense1.weight!.dtype).unsqueeze(-1); // [B, L, L, 1]
-        var bias = dense2.call(nn.functional.gelu(dense1.call(pairs)));             // [B, L, L, h]
+        var bias = dense2.call(_activation(dense1.call(pairs)));                    // [B, L, L, h]
         return bias.transpose(1, 3).MoveToOuterDisposeScope();                      // [B, h, L, L] (the map is symmetric)
     }
 }

@@ -8,11 +8,13 @@ using System.Text.Json;
 namespace RnaLm.Tokenization;
 
 /// <summary>
-/// The MultiMolecule RNA tokenizer (models.md §1.2). Text is first split on exact, case-sensitive occurrences of
-/// the special-token strings present in the vocabulary (<c>&lt;pad&gt; &lt;cls&gt; &lt;eos&gt; &lt;unk&gt; &lt;mask&gt; &lt;null&gt;</c>).
-/// Every other chunk is upper-cased and has T replaced by U (per <see cref="Options"/>), then gives one token per
-/// character (nmers = 1) or its overlapping k-mers with stride 1 (nmers = k; a chunk shorter than k gives none).
-/// Tokens missing from the vocabulary become <c>&lt;unk&gt;</c>. Special tokens are added as
+/// The MultiMolecule RNA tokenizer (models.md §1.2), and its DNA sibling (families-esm.md §3.2). Text is first split
+/// on exact, case-sensitive occurrences of the special-token strings present in the vocabulary
+/// (<c>&lt;pad&gt; &lt;cls&gt; &lt;eos&gt; &lt;unk&gt; &lt;mask&gt; &lt;null&gt;</c>). Every other chunk is upper-cased and has
+/// T replaced by U (or, for DNA vocabularies, U by T; per <see cref="Options"/>), then gives one token per character
+/// (nmers = 1), its overlapping k-mers with stride 1 (nmers = k; a chunk shorter than k gives none), or with
+/// <see cref="TokenizerOptions.Codon"/> its non-overlapping triplets from the start (the chunk length must be a
+/// multiple of 3; families-esm.md §1.2). Tokens missing from the vocabulary become <c>&lt;unk&gt;</c>. Special tokens are added as
 /// <c>[&lt;cls&gt;] a [&lt;eos&gt;]</c>, or for a pair <c>[&lt;cls&gt;] a [&lt;eos&gt;] b [&lt;eos&gt;]</c>.
 /// </summary>
 /// <remarks>
@@ -25,11 +27,16 @@ public sealed class RnaTokenizer
     private readonly (string Text, int Id)[] _specials;
     private readonly bool[] _isSpecialId;
     private readonly int _unkId;
+    private readonly bool _upperCase;
+    private readonly bool _tToU;
+    private readonly bool _uToT;
 
     /// <summary>Creates a tokenizer.</summary>
     /// <param name="vocabulary">The vocabulary; it must contain <c>&lt;unk&gt;</c>, and <c>&lt;cls&gt;</c>/<c>&lt;eos&gt;</c> when they are added.</param>
-    /// <param name="options">The settings.</param>
-    /// <exception cref="ArgumentException">The vocabulary lacks a token the options need, or an option is out of range.</exception>
+    /// <param name="options">The settings. With <see cref="TokenizerOptions.Codon"/>, <see cref="TokenizerOptions.Nmers"/> 1
+    /// (the default) becomes 3 in <see cref="Options"/>.</param>
+    /// <exception cref="ArgumentException">The vocabulary lacks a token the options need, an option is out of range, or
+    /// two options contradict each other (T→U with U→T, codons with nmers other than 3).</exception>
     public RnaTokenizer(Vocabulary vocabulary, TokenizerOptions options)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -37,6 +44,19 @@ public sealed class RnaTokenizer
         if (options.Nmers < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Nmers, $"Nmers must be at least 1 (got {options.Nmers}).");
+        }
+        if (options.Codon)
+        {
+            if (options.Nmers is not (1 or 3))
+            {
+                throw new ArgumentException($"Codon segmentation uses 3-mers; Nmers {options.Nmers} contradicts it (leave it at 1 or set 3).", nameof(options));
+            }
+            options = options with { Nmers = 3 };
+        }
+        if (options.ReplaceTWithU && options.ReplaceUWithT)
+        {
+            throw new ArgumentException(
+                "ReplaceTWithU and ReplaceUWithT are both set; an RNA vocabulary wants T→U, a DNA vocabulary U→T, never both.", nameof(options));
         }
         if (options.ModelMaxLength is <= 0)
         {
@@ -56,6 +76,9 @@ public sealed class RnaTokenizer
 
         Vocabulary = vocabulary;
         Options = options;
+        _upperCase = options.UpperCase;
+        _tToU = options.ReplaceTWithU;
+        _uToT = options.ReplaceUWithT;
 
         var specials = new List<(string, int)>();
         _isSpecialId = new bool[vocabulary.Count];
@@ -82,8 +105,10 @@ public sealed class RnaTokenizer
 
     /// <summary>
     /// Loads a tokenizer saved the MultiMolecule way: <c>vocab.txt</c> (one token per line, line index = id) and
-    /// <c>tokenizer_config.json</c> (<c>nmers</c>, <c>do_upper_case</c>, <c>replace_T_with_U</c>,
-    /// <c>model_max_length</c> (null or absent = unbounded), <c>bos_token</c>/<c>eos_token</c> (null = not added)).
+    /// <c>tokenizer_config.json</c> (<c>tokenizer_class</c> <c>RnaTokenizer</c> (the default) or <c>DnaTokenizer</c>,
+    /// <c>nmers</c>, <c>codon</c>, <c>do_upper_case</c>, <c>replace_T_with_U</c> (default true for RNA, false for DNA),
+    /// <c>replace_U_with_T</c> (default true for DNA, false for RNA), <c>model_max_length</c> (null or absent =
+    /// unbounded), <c>bos_token</c>/<c>eos_token</c> (null = not added)).
     /// </summary>
     /// <param name="dir">The directory holding both files.</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
@@ -138,17 +163,36 @@ public sealed class RnaTokenizer
                 throw new FormatException($"{configPath}: expected a JSON object, found {root.ValueKind}.");
             }
 
+            bool dna = false;
+            if (TryGet(root, "tokenizer_class", out var element))
+            {
+                dna = element.ValueKind == JsonValueKind.String ? element.GetString() switch
+                {
+                    "RnaTokenizer" => false,
+                    "DnaTokenizer" => true,
+                    _ => throw new FormatException(
+                        $"{configPath}: 'tokenizer_class' {element.GetRawText()} is not supported; only \"RnaTokenizer\" or \"DnaTokenizer\"."),
+                } : throw new FormatException($"{configPath}: 'tokenizer_class' must be a string, found {element.GetRawText()}.");
+            }
+
             int nmers = 1;
-            if (TryGet(root, "nmers", out var element))
+            if (TryGet(root, "nmers", out element))
             {
                 if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt32(out nmers) || nmers < 1)
                 {
                     throw new FormatException($"{configPath}: 'nmers' must be a positive integer, found {element.GetRawText()}.");
                 }
             }
-            if (TryGet(root, "codon", out element) && element.ValueKind == JsonValueKind.True)
+            bool codon = ReadBool(root, "codon", false, configPath);
+            if (codon && nmers is not (1 or 3))
             {
-                throw new FormatException($"{configPath}: 'codon: true' (non-overlapping codon tokens) is not supported.");
+                throw new FormatException($"{configPath}: 'codon: true' cuts 3-mers, but 'nmers' is {nmers}.");
+            }
+            bool tToU = ReadBool(root, "replace_T_with_U", !dna, configPath);
+            bool uToT = ReadBool(root, "replace_U_with_T", dna, configPath);
+            if (tToU && uToT)
+            {
+                throw new FormatException($"{configPath}: 'replace_T_with_U' and 'replace_U_with_T' are both true; at most one of them may be.");
             }
             if (TryGet(root, "padding_side", out element) &&
                 !(element.ValueKind == JsonValueKind.String && element.GetString() == "right"))
@@ -171,9 +215,11 @@ public sealed class RnaTokenizer
 
             return new TokenizerOptions
             {
-                Nmers = nmers,
+                Nmers = codon ? 3 : nmers,
+                Codon = codon,
                 UpperCase = ReadBool(root, "do_upper_case", true, configPath),
-                ReplaceTWithU = ReadBool(root, "replace_T_with_U", true, configPath),
+                ReplaceTWithU = tToU,
+                ReplaceUWithT = uToT,
                 AddBos = ReadSpecial(root, "bos_token", Vocabulary.ClsToken, configPath),
                 AddEos = ReadSpecial(root, "eos_token", Vocabulary.EosToken, configPath),
                 ModelMaxLength = maxLength,
@@ -243,6 +289,7 @@ public sealed class RnaTokenizer
     /// strings found in the text, then per chunk the (transformed) characters or k-mers.
     /// </summary>
     /// <param name="text">The text.</param>
+    /// <exception cref="TokenizationException">Codon segmentation, and a chunk's length is not a multiple of 3.</exception>
     public IReadOnlyList<string> Tokenize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -254,7 +301,7 @@ public sealed class RnaTokenizer
             int chunkEnd = next < 0 ? text.Length : next;
             if (chunkEnd > position)
             {
-                TokenizeChunk(text.AsSpan(position, chunkEnd - position), tokens);
+                TokenizeChunk(text.AsSpan(position, chunkEnd - position), position, text.Length, tokens);
             }
             if (next < 0)
             {
@@ -272,6 +319,7 @@ public sealed class RnaTokenizer
     /// <param name="options">Per-call options; null means <see cref="EncodeOptions.Default"/>.</param>
     /// <exception cref="ArgumentException">The options cannot be satisfied (no length for max-length padding, or a
     /// truncation length shorter than the special tokens).</exception>
+    /// <exception cref="TokenizationException">Codon segmentation, and a chunk's length is not a multiple of 3.</exception>
     public EncodedSequence Encode(string text, string? pair = null, EncodeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -296,6 +344,8 @@ public sealed class RnaTokenizer
     /// <param name="texts">The texts.</param>
     /// <param name="options">Per-call options; null means <see cref="EncodeOptions.Default"/>.</param>
     /// <exception cref="ArgumentException">A text is null (the message gives its index), or the options cannot be satisfied.</exception>
+    /// <exception cref="TokenizationException">Codon segmentation, and a chunk's length is not a multiple of 3
+    /// (<see cref="TokenizationException.SequenceIndex"/> gives the text).</exception>
     public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, EncodeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
@@ -309,7 +359,14 @@ public sealed class RnaTokenizer
         for (int i = 0; i < texts.Count; i++)
         {
             string text = texts[i] ?? throw new ArgumentException($"Text at index {i} of the batch is null.", nameof(texts));
-            rows[i] = EncodeUnpadded(text, null, options, limit);
+            try
+            {
+                rows[i] = EncodeUnpadded(text, null, options, limit);
+            }
+            catch (TokenizationException e)
+            {
+                throw e.InBatch(i);
+            }
             lengths[i] = rows[i].Length;
             exceeds[i] = Options.ModelMaxLength is int max && rows[i].Length > max;
             longest = Math.Max(longest, rows[i].Length);
@@ -343,9 +400,10 @@ public sealed class RnaTokenizer
     }
 
     /// <summary>
-    /// Turns ids back into text. Tokens are concatenated without separators; with k-mers (nmers &gt; 1) each run of
-    /// consecutive k-mers is collapsed back into the nucleotides it covers (the first k-mer, then the last letter of
-    /// each following one). Special tokens are written as themselves unless <paramref name="skipSpecialTokens"/>.
+    /// Turns ids back into text. Tokens are concatenated without separators; with overlapping k-mers (nmers &gt; 1,
+    /// not codons) each run of consecutive k-mers is collapsed back into the nucleotides it covers (the first k-mer,
+    /// then the last letter of each following one). Codons are written out whole. Special tokens are written as
+    /// themselves unless <paramref name="skipSpecialTokens"/>.
     /// </summary>
     /// <param name="ids">Token ids.</param>
     /// <param name="skipSpecialTokens">Leave out special tokens (padding, <c>&lt;cls&gt;</c>, <c>&lt;eos&gt;</c>, <c>&lt;unk&gt;</c>, <c>&lt;mask&gt;</c>, <c>&lt;null&gt;</c>).</param>
@@ -353,7 +411,7 @@ public sealed class RnaTokenizer
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        int k = Options.Nmers;
+        int k = Options.Codon ? 1 : Options.Nmers; // codons do not overlap: every token is written whole
         var builder = new StringBuilder();
         bool inKmerRun = false;
         int position = 0;
@@ -564,7 +622,7 @@ public sealed class RnaTokenizer
             int chunkEnd = next < 0 ? text.Length : next;
             if (chunkEnd > position)
             {
-                count += EncodeChunk(text.AsSpan(position, chunkEnd - position), destination.AsSpan(count));
+                count += EncodeChunk(text.AsSpan(position, chunkEnd - position), position, text.Length, destination.AsSpan(count));
             }
             if (next < 0)
             {
@@ -578,7 +636,7 @@ public sealed class RnaTokenizer
 
     private char Transform(char c)
     {
-        if (Options.UpperCase)
+        if (_upperCase)
         {
             if ((uint)(c - 'a') <= 'z' - 'a')
             {
@@ -589,16 +647,23 @@ public sealed class RnaTokenizer
                 c = char.ToUpperInvariant(c);
             }
         }
-        if (Options.ReplaceTWithU && c == 'T')
+        if (_tToU && c == 'T')
         {
             c = 'U';
+        }
+        else if (_uToT && c == 'U')
+        {
+            c = 'T';
         }
         return c;
     }
 
-    private int EncodeChunk(ReadOnlySpan<char> chunk, Span<int> destination)
+    // Ids of one chunk (text between special-token strings) written to `destination`; returns the count. `offset` and
+    // `textLength` only locate the chunk in an error message.
+    private int EncodeChunk(ReadOnlySpan<char> chunk, int offset, int textLength, Span<int> destination)
     {
         int k = Options.Nmers;
+        int step = Options.Codon ? k : 1;
         if (k == 1)
         {
             int count = 0;
@@ -630,7 +695,8 @@ public sealed class RnaTokenizer
             int produced = 0;
             if (!transformed.ContainsAnyInRange('\uD800', '\uDFFF'))
             {
-                for (int start = 0; start + k <= transformed.Length; start++)
+                CheckCodonLength(transformed.Length, offset, textLength);
+                for (int start = 0; start + k <= transformed.Length; start += step)
                 {
                     destination[produced++] = Vocabulary.TryGetId(transformed.Slice(start, k), out int id) ? id : _unkId;
                 }
@@ -638,7 +704,8 @@ public sealed class RnaTokenizer
             }
 
             var starts = CharacterStarts(transformed);
-            for (int first = 0; first + k < starts.Count; first++)
+            CheckCodonLength(starts.Count - 1, offset, textLength);
+            for (int first = 0; first + k < starts.Count; first += step)
             {
                 int begin = starts[first];
                 var window = transformed[begin..starts[first + k]];
@@ -655,7 +722,16 @@ public sealed class RnaTokenizer
         }
     }
 
-    private void TokenizeChunk(ReadOnlySpan<char> chunk, List<string> tokens)
+    // With codon segmentation a chunk must split into whole triplets.
+    private void CheckCodonLength(int characters, int offset, int textLength)
+    {
+        if (Options.Codon && characters % Options.Nmers != 0)
+        {
+            throw new TokenizationException(characters, offset, textLength);
+        }
+    }
+
+    private void TokenizeChunk(ReadOnlySpan<char> chunk, int offset, int textLength, List<string> tokens)
     {
         var transformed = new char[chunk.Length];
         for (int i = 0; i < chunk.Length; i++)
@@ -665,7 +741,9 @@ public sealed class RnaTokenizer
         var starts = CharacterStarts(transformed);
         int characters = starts.Count - 1;
         int k = Options.Nmers;
-        for (int first = 0; first + k <= characters; first++)
+        int step = Options.Codon ? k : 1;
+        CheckCodonLength(characters, offset, textLength);
+        for (int first = 0; first + k <= characters; first += step)
         {
             int begin = starts[first];
             tokens.Add(new string(transformed, begin, starts[first + k] - begin));

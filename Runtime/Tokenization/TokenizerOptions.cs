@@ -6,14 +6,31 @@ public sealed record TokenizerOptions
     /// <summary>The defaults: 1-mers, upper-casing, T→U, <c>&lt;cls&gt;</c> and <c>&lt;eos&gt;</c> added, no length limit.</summary>
     public static TokenizerOptions Default { get; } = new();
 
-    /// <summary>k of the overlapping k-mers (stride 1); 1 = one token per nucleotide.</summary>
+    /// <summary>
+    /// k of the overlapping k-mers (stride 1); 1 = one token per nucleotide. With <see cref="Codon"/> it is the codon
+    /// length 3 (1, the default, is read as 3; other values are rejected).
+    /// </summary>
     public int Nmers { get; init; } = 1;
+
+    /// <summary>
+    /// Codon segmentation (<c>codon</c>; mRNA-FM and CaLM, families-esm.md §1.2, §3.2): each text chunk between
+    /// special-token strings is cut into non-overlapping triplets from its start, against a 3-mer vocabulary. A chunk
+    /// whose length is not a multiple of 3 is an error (<see cref="TokenizationException"/>).
+    /// </summary>
+    public bool Codon { get; init; }
 
     /// <summary>Upper-case each text chunk before lookup (<c>do_upper_case</c>).</summary>
     public bool UpperCase { get; init; } = true;
 
     /// <summary>Replace <c>T</c> with <c>U</c> after upper-casing (<c>replace_T_with_U</c>).</summary>
     public bool ReplaceTWithU { get; init; } = true;
+
+    /// <summary>
+    /// Replace <c>U</c> with <c>T</c> after upper-casing (<c>replace_U_with_T</c>), for DNA vocabularies such as CaLM's
+    /// (<c>DnaTokenizer</c>, families-esm.md §3.2). It cannot be combined with <see cref="ReplaceTWithU"/>, which must then
+    /// be set to false.
+    /// </summary>
+    public bool ReplaceUWithT { get; init; }
 
     /// <summary>Prepend <c>&lt;cls&gt;</c> when special tokens are added (false when <c>bos_token</c> is null).</summary>
     public bool AddBos { get; init; } = true;
