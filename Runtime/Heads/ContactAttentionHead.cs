@@ -62,7 +62,7 @@ public sealed class ContactAttentionHead : nn.Module
         }
 
         using var scope = NewDisposeScope();
-        var stacked = cat(attentions is Tensor[] array ? array : [.. attentions], 1);            // [B, N·h, L, L] layer-major
+        var stacked = cat([.. attentions], 1);                                                    // [B, N·h, L, L] layer-major
         var pairs = stacked.permute(0, 2, 3, 1);                                                  // [B, L, L, N·h]
         var (trimmed, _, _) = SpecialTokens.Remove2D(pairs, inputIds, attentionMask, _bos, _eos); // [B, L', L', N·h]
         var symmetric = (trimmed + trimmed.transpose(1, 2)) / 2;
