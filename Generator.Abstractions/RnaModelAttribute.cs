@@ -30,7 +30,7 @@ public sealed class RnaModelAttribute : Attribute
     /// <summary><c>extends</c>: the model name of the spec (JSON or attribute) this one inherits from.</summary>
     public string? Extends { get; set; }
 
-    /// <summary><c>spec_version</c> (1 when not set).</summary>
+    /// <summary><c>spec_version</c> (2 when not set).</summary>
     public int SpecVersion { get; set; }
 
     /// <summary><c>output_attention_biases</c>.</summary>
@@ -58,69 +58,76 @@ public sealed class RnaDimsAttribute : Attribute
 
     /// <summary><c>dims.vocab_size</c>: an <see cref="int"/> or <see cref="RnaSpec.FromTokenizer"/>.</summary>
     public object? VocabSize { get; set; }
+
+    /// <summary><c>dims.max_positions</c>.</summary>
+    public int MaxPositions { get; set; }
 }
 
-/// <summary><c>norm</c>: LayerNorm placement and epsilon.</summary>
+/// <summary><c>norm</c>: the norm kind and epsilon.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaNormAttribute : Attribute
 {
-    /// <summary><c>norm.placement</c>.</summary>
-    public RnaNormPlacement Placement { get; set; }
+    /// <summary><c>norm.kind</c>.</summary>
+    public RnaNormKind Kind { get; set; }
 
     /// <summary><c>norm.eps</c>.</summary>
     public double Eps { get; set; }
 
-    /// <summary><c>norm.final</c>.</summary>
-    public bool Final { get; set; }
+    /// <summary><c>norm.final</c>: the key of the final norm under <c>encoder.</c> (e.g. <c>"layer_norm"</c>), or null.</summary>
+    public string? Final { get; set; }
 }
 
-/// <summary><c>embeddings</c> (the position table is <see cref="RnaPositionAttribute"/>, the token types <see cref="RnaTokenTypeAttribute"/>).</summary>
+/// <summary><c>layer</c>: the order of norms and residuals.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnaLayerAttribute : Attribute
+{
+    /// <summary><c>layer.kind</c>.</summary>
+    public RnaLayerKind Kind { get; set; }
+}
+
+/// <summary><c>embeddings</c> (the token types are <see cref="RnaTokenTypeAttribute"/>).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaEmbeddingsAttribute : Attribute
 {
-    /// <summary><c>embeddings.layer_norm</c>.</summary>
+    /// <summary><c>embeddings.layer_norm.default</c>: the embedding norm (fixed unless <see cref="LayerNormConfig"/> is set).</summary>
     public bool LayerNorm { get; set; }
+
+    /// <summary><c>embeddings.layer_norm.config</c>: the config.json key that switches the embedding norm.</summary>
+    public string? LayerNormConfig { get; set; }
+
+    /// <summary><c>embeddings.token_dropout.default</c>: ESM token dropout (fixed unless <see cref="TokenDropoutConfig"/> is set).</summary>
+    public bool TokenDropout { get; set; }
+
+    /// <summary><c>embeddings.token_dropout.config</c>: the config.json key that switches token dropout.</summary>
+    public string? TokenDropoutConfig { get; set; }
 
     /// <summary><c>embeddings.zero_pad</c>.</summary>
     public bool ZeroPad { get; set; }
 }
 
-/// <summary><c>embeddings.position</c>.</summary>
+/// <summary><c>position</c>: the position kind and its fields.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaPositionAttribute : Attribute
 {
-    /// <summary><c>embeddings.position.kind</c>.</summary>
+    /// <summary><c>position.kind</c>.</summary>
     public RnaPositionKind Kind { get; set; }
 
-    /// <summary><c>embeddings.position.max</c>.</summary>
-    public int Max { get; set; }
-}
+    /// <summary><c>position.offset</c> (offset_learned, sinusoidal).</summary>
+    public int Offset { get; set; }
 
-/// <summary><c>embeddings.position.sinusoidal</c>.</summary>
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class RnaSinusoidalPositionAttribute : Attribute
-{
-    /// <summary><c>embeddings.position.sinusoidal.padding_aware</c>.</summary>
+    /// <summary><c>position.padding_aware</c> (sinusoidal).</summary>
     public bool PaddingAware { get; set; }
 
-    /// <summary><c>embeddings.position.sinusoidal.offset</c>.</summary>
-    public int Offset { get; set; }
-}
+    /// <summary><c>position.dim</c> (rotary): an <see cref="int"/> or <see cref="RnaSpec.HeadSize"/>.</summary>
+    public object? Dim { get; set; }
 
-/// <summary><c>embeddings.position.rotary</c>.</summary>
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class RnaRotaryPositionAttribute : Attribute
-{
-    /// <summary><c>embeddings.position.rotary.dim</c>.</summary>
-    public int Dim { get; set; }
-
-    /// <summary><c>embeddings.position.rotary.base</c>.</summary>
+    /// <summary><c>position.base</c> (rotary).</summary>
     public double Base { get; set; }
 
-    /// <summary><c>embeddings.position.rotary.interleaved</c>.</summary>
+    /// <summary><c>position.interleaved</c> (rotary).</summary>
     public bool Interleaved { get; set; }
 
-    /// <summary><c>embeddings.position.rotary.stored_frequencies</c>.</summary>
+    /// <summary><c>position.stored_frequencies</c> (rotary).</summary>
     public bool StoredFrequencies { get; set; }
 }
 
@@ -155,20 +162,17 @@ public sealed class RnaAttentionAttribute : Attribute
     public RnaSoftmax Softmax { get; set; }
 }
 
-/// <summary><c>attention.pair_prior</c>; <c>Enabled = false</c> writes <c>null</c>.</summary>
+/// <summary><c>attention.biases.pair_prior</c>; <c>Enabled = false</c> writes <c>null</c>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaPairPriorAttribute : Attribute
 {
-    /// <summary><c>attention.pair_prior.alpha</c>.</summary>
+    /// <summary><c>attention.biases.pair_prior.alpha</c>.</summary>
     public double Alpha { get; set; }
 
-    /// <summary><c>attention.pair_prior.activation</c>.</summary>
+    /// <summary><c>attention.biases.pair_prior.activation</c>.</summary>
     public RnaActivation Activation { get; set; }
 
-    /// <summary><c>attention.pair_prior.expose_biases</c>.</summary>
-    public bool ExposeBiases { get; set; }
-
-    /// <summary>false: <c>"pair_prior": null</c>; no other property may be set then.</summary>
+    /// <summary><c>Enabled = false</c> writes <c>null</c> for <c>attention.biases.pair_prior</c>.</summary>
     public bool Enabled { get; set; }
 }
 
@@ -176,8 +180,17 @@ public sealed class RnaPairPriorAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaFeedForwardAttribute : Attribute
 {
+    /// <summary><c>feed_forward.kind</c>.</summary>
+    public RnaFeedForwardKind Kind { get; set; }
+
     /// <summary><c>feed_forward.activation</c>.</summary>
     public RnaActivation Activation { get; set; }
+
+    /// <summary><c>feed_forward.gate</c> (gated).</summary>
+    public RnaGate Gate { get; set; }
+
+    /// <summary><c>feed_forward.width</c> (gated).</summary>
+    public RnaFeedForwardWidth Width { get; set; }
 
     /// <summary><c>feed_forward.bias</c>.</summary>
     public bool Bias { get; set; }
@@ -240,6 +253,8 @@ public sealed class RnaSequenceHeadAttribute : RnaTaskHeadAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaTokenHeadAttribute : RnaTaskHeadAttribute
 {
+    /// <summary><c>heads.token.unfold_kmers</c>: one output per nucleotide, the mean over the k-mers covering it.</summary>
+    public bool UnfoldKmers { get; set; }
 }
 
 /// <summary><c>heads.contact</c>: a contact-prediction head; <c>Enabled = false</c> writes <c>null</c>.</summary>
@@ -272,11 +287,8 @@ public sealed class RnaSecondaryStructureHeadAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaTokenizerAttribute : Attribute
 {
-    /// <summary><c>tokenizer.alphabet</c>: a built-in name (<see cref="RnaSpec.RnaStandard28"/>, ...) or a <see cref="string"/> array of letters.</summary>
+    /// <summary><c>tokenizer.alphabet</c>: a built-in name (<see cref="RnaSpec"/>) or a <c>string[]</c> of letters.</summary>
     public object? Alphabet { get; set; }
-
-    /// <summary><c>tokenizer.nmers</c>.</summary>
-    public int Nmers { get; set; }
 
     /// <summary><c>tokenizer.add_bos</c>.</summary>
     public bool AddBos { get; set; }
@@ -290,8 +302,22 @@ public sealed class RnaTokenizerAttribute : Attribute
     /// <summary><c>tokenizer.t_to_u</c>.</summary>
     public bool TToU { get; set; }
 
-    /// <summary><c>tokenizer.model_max_length</c>: an <see cref="int"/>, <see cref="RnaSpec.Positions"/> or <c>null</c> (unbounded).</summary>
+    /// <summary><c>tokenizer.u_to_t</c>.</summary>
+    public bool UToT { get; set; }
+
+    /// <summary><c>tokenizer.model_max_length</c>: an <see cref="int"/>, <see cref="RnaSpec.Positions"/> or null.</summary>
     public object? ModelMaxLength { get; set; }
+}
+
+/// <summary><c>tokenizer.segmentation</c>: how text is cut into tokens.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnaSegmentationAttribute : Attribute
+{
+    /// <summary><c>tokenizer.segmentation.kind</c>.</summary>
+    public RnaSegmentation Kind { get; set; }
+
+    /// <summary><c>tokenizer.segmentation.k</c> (kmer).</summary>
+    public int K { get; set; }
 }
 
 /// <summary><c>checkpoint</c> (aliases and tied keys are <see cref="RnaCheckpointAliasAttribute"/> and <see cref="RnaCheckpointTiedAttribute"/>).</summary>
@@ -383,7 +409,7 @@ public sealed class RnaModelVariantAttribute : Attribute
     /// <summary><c>norm.eps</c>.</summary>
     public double Eps { get; set; }
 
-    /// <summary><c>embeddings.position.max</c>.</summary>
+    /// <summary><c>dims.max_positions</c>.</summary>
     public int MaxPositions { get; set; }
 
     /// <summary><c>feed_forward.activation</c>.</summary>
@@ -395,14 +421,23 @@ public sealed class RnaModelVariantAttribute : Attribute
     /// <summary><c>mlm_head.layer_norm_eps</c>: a <see cref="double"/> or <see cref="RnaSpec.LayerNormEps"/>.</summary>
     public object? MlmLayerNormEps { get; set; }
 
-    /// <summary><c>attention.pair_prior.alpha</c>.</summary>
+    /// <summary><c>attention.biases.pair_prior.alpha</c>.</summary>
     public double PairPriorAlpha { get; set; }
+
+    /// <summary><c>embeddings.layer_norm</c>: the default of a config-bound embedding norm.</summary>
+    public bool LayerNorm { get; set; }
+
+    /// <summary><c>embeddings.token_dropout</c>: the default of config-bound token dropout.</summary>
+    public bool TokenDropout { get; set; }
 
     /// <summary><c>tokenizer.alphabet</c>: a built-in name or a <see cref="string"/> array of letters.</summary>
     public object? Alphabet { get; set; }
 
-    /// <summary><c>tokenizer.nmers</c>.</summary>
-    public int Nmers { get; set; }
+    /// <summary><c>tokenizer.segmentation.kind</c>.</summary>
+    public RnaSegmentation Segmentation { get; set; }
+
+    /// <summary><c>tokenizer.segmentation.k</c>.</summary>
+    public int K { get; set; }
 
     /// <summary><c>tokenizer.add_bos</c>.</summary>
     public bool AddBos { get; set; }
@@ -415,6 +450,9 @@ public sealed class RnaModelVariantAttribute : Attribute
 
     /// <summary><c>tokenizer.t_to_u</c>.</summary>
     public bool TToU { get; set; }
+
+    /// <summary><c>tokenizer.u_to_t</c>.</summary>
+    public bool UToT { get; set; }
 
     /// <summary><c>tokenizer.model_max_length</c>: an <see cref="int"/>, <see cref="RnaSpec.Positions"/> or <c>null</c>.</summary>
     public object? ModelMaxLength { get; set; }

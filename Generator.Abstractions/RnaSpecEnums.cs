@@ -3,21 +3,37 @@ namespace RnaLm.Specs;
 // Enumerations for the spec fields whose JSON value is one of a fixed set of strings. The generator turns a member
 // into its JSON spelling by snake-casing its name (GeluNew -> "gelu_new", InverseSqrtHeadSize -> "inverse_sqrt_head_size").
 
-/// <summary><c>norm.placement</c>.</summary>
-public enum RnaNormPlacement
+/// <summary><c>norm.kind</c>.</summary>
+public enum RnaNormKind
 {
-    /// <summary><c>"post"</c>: LayerNorm after each residual addition (BERT).</summary>
-    Post,
+    /// <summary><c>"layer_norm"</c>: LayerNorm with weight and bias.</summary>
+    LayerNorm,
 
-    /// <summary><c>"pre"</c>: LayerNorm before attention and feed-forward.</summary>
-    Pre,
+    /// <summary><c>"rms_norm"</c>: RMSNorm with a weight only.</summary>
+    RmsNorm,
 }
 
-/// <summary><c>embeddings.position.kind</c>.</summary>
+/// <summary><c>layer.kind</c>: the order of norms and residuals in a layer.</summary>
+public enum RnaLayerKind
+{
+    /// <summary><c>"post_norm"</c>: BERT, a norm after each residual addition.</summary>
+    PostNorm,
+
+    /// <summary><c>"pre_norm"</c>: ESM pre-LN, residuals from the un-normalised input.</summary>
+    PreNorm,
+
+    /// <summary><c>"pre_norm_normed_residual"</c>: RiNALMo's pre-LN, the attention residual from the normed input.</summary>
+    PreNormNormedResidual,
+}
+
+/// <summary><c>position.kind</c>.</summary>
 public enum RnaPositionKind
 {
-    /// <summary><c>"learned"</c>: an absolute table of <c>max</c> rows.</summary>
+    /// <summary><c>"learned"</c>: an absolute table of <c>dims.max_positions</c> rows, token t uses row t.</summary>
     Learned,
+
+    /// <summary><c>"offset_learned"</c>: a learned table indexed padding-aware from <c>pad_token_id + offset + 1</c>.</summary>
+    OffsetLearned,
 
     /// <summary><c>"sinusoidal"</c>: a computed fairseq-style table.</summary>
     Sinusoidal,
@@ -29,7 +45,7 @@ public enum RnaPositionKind
     None,
 }
 
-/// <summary><c>attention.softmax</c>.</summary>
+/// <summary><c>attention.softmax</c>: the softmax kind.</summary>
 public enum RnaSoftmax
 {
     /// <summary><c>"keys"</c>: softmax over the keys (BERT).</summary>
@@ -39,6 +55,49 @@ public enum RnaSoftmax
     Queries,
 }
 
+/// <summary><c>feed_forward.kind</c>.</summary>
+public enum RnaFeedForwardKind
+{
+    /// <summary><c>"mlp"</c>: two dense layers with an activation between.</summary>
+    Mlp,
+
+    /// <summary><c>"gated"</c>: a gated linear unit.</summary>
+    Gated,
+}
+
+/// <summary><c>feed_forward.gate</c> (gated kind).</summary>
+public enum RnaGate
+{
+    /// <summary><c>"swish_beta"</c>: <c>u·sigmoid(β·u)</c> with a learnable β.</summary>
+    SwishBeta,
+
+    /// <summary><c>"activation"</c>: <c>hidden_act(u)</c>.</summary>
+    Activation,
+}
+
+/// <summary><c>feed_forward.width</c> (gated kind).</summary>
+public enum RnaFeedForwardWidth
+{
+    /// <summary><c>"intermediate"</c>: <c>intermediate_size</c>.</summary>
+    Intermediate,
+
+    /// <summary><c>"two_thirds"</c>: <c>int(2/3 · intermediate_size)</c>.</summary>
+    TwoThirds,
+}
+
+/// <summary><c>tokenizer.segmentation.kind</c>.</summary>
+public enum RnaSegmentation
+{
+    /// <summary><c>"single"</c>: one token per letter.</summary>
+    Single,
+
+    /// <summary><c>"kmer"</c>: overlapping k-mers (<see cref="RnaSegmentationAttribute.K"/>).</summary>
+    Kmer,
+
+    /// <summary><c>"codon"</c>: non-overlapping triplets.</summary>
+    Codon,
+}
+
 /// <summary><c>attention.scale</c>.</summary>
 public enum RnaAttentionScale
 {
@@ -46,7 +105,7 @@ public enum RnaAttentionScale
     InverseSqrtHeadSize,
 }
 
-/// <summary>An activation: <c>feed_forward.activation</c>, <c>pooler.activation</c>, <c>attention.pair_prior.activation</c>.</summary>
+/// <summary>An activation: <c>feed_forward.activation</c>, <c>pooler.activation</c>, <c>attention.biases.pair_prior.activation</c>.</summary>
 public enum RnaActivation
 {
     /// <summary><c>"gelu"</c>.</summary>
@@ -116,7 +175,7 @@ public static class RnaSpec
     /// <summary><c>dims.vocab_size</c>: the vocabulary length.</summary>
     public const string FromTokenizer = "from_tokenizer";
 
-    /// <summary><c>tokenizer.model_max_length</c>: <c>embeddings.position.max</c>.</summary>
+    /// <summary><c>tokenizer.model_max_length</c>: what the position kind supports at <c>dims.max_positions</c>.</summary>
     public const string Positions = "positions";
 
     /// <summary><c>mlm_head.layer_norm_eps</c>: the model's <c>layer_norm_eps</c>.</summary>
@@ -130,4 +189,10 @@ public static class RnaSpec
 
     /// <summary>Built-in alphabet <c>"rna-streamline"</c>.</summary>
     public const string RnaStreamline = "rna-streamline";
+
+    /// <summary>Built-in alphabet <c>"dna-streamline"</c> (A C G T N).</summary>
+    public const string DnaStreamline = "dna-streamline";
+
+    /// <summary><c>position.dim</c>: the whole head rotates.</summary>
+    public const string HeadSize = "head_size";
 }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using RnaLm.Generator.Attributes;
+using RnaLm.Generator.Kinds;
 using RnaLm.Generator.Spec;
 using Xunit;
 
@@ -227,6 +228,18 @@ public sealed class AttributeSpecTests
             AttributeSchema.Mappings.Keys.OrderBy(n => n, StringComparer.Ordinal));
 
         var covered = new List<string>();
+        // The JSON objects a spec can hold: the fixed ones, and each slot's object with the fields of all its kinds.
+        var objects = SpecSchema.Fields.ToDictionary(f => f.Key, f => f.Value.ToList());
+        foreach (var slot in KindRegistry.Slots)
+        {
+            if (slot == KindRegistry.AttentionBias)
+            {
+                foreach (var kind in slot.Kinds) objects[slot.Path + "." + kind.Name] = kind.Fields.Select(f => f.Name).ToList();
+                continue;
+            }
+            objects[slot.Path] = new[] { "kind" }.Concat(slot.Kinds.SelectMany(k => k.Fields.Select(f => f.Name))).Distinct().ToList();
+        }
+        objects.Remove("attention.softmax");
         foreach (var type in attributeTypes)
         {
             var mapping = AttributeSchema.Mappings[type.Name];
@@ -238,30 +251,37 @@ public sealed class AttributeSpecTests
             Assert.Equal(mapping.Constructor.Length, ctor.GetParameters().Length);
             if (mapping.Kind == AttributeKind.Variant)
             {
-                // Each variant property is an overridable path.
-                Assert.All(mapping.Properties.Values, path => Assert.Contains(path, SpecSchema.Overridable));
-                Assert.Equal(SpecSchema.Overridable.OrderBy(p => p, StringComparer.Ordinal), mapping.Properties.Values.OrderBy(p => p, StringComparer.Ordinal));
+                // The variant properties are exactly the configuration paths: the fixed ones, every kind's configuration
+                // fields, the switches, and the segmentation slot's fields.
+                var overridable = SpecSchema.Overridable.Where(p => p != "tokenizer.segmentation")
+                    .Concat(KindRegistry.Slots.SelectMany(slot => slot.Kinds.SelectMany(k => k.Fields.Where(f => f.Overridable)
+                        .Select(f => (slot == KindRegistry.AttentionBias ? slot.Path + "." + k.Name : slot.Path) + "." + f.Name))))
+                    .Concat(new[] { "embeddings.layer_norm", "embeddings.token_dropout", "tokenizer.segmentation.kind", "tokenizer.segmentation.k" })
+                    .Distinct().OrderBy(p => p, StringComparer.Ordinal);
+                Assert.Equal(overridable, mapping.Properties.Values.OrderBy(p => p, StringComparer.Ordinal));
                 continue;
             }
-            string prefix = mapping.Kind == AttributeKind.ArrayItem ? mapping.Path : mapping.Path;
             foreach (var field in mapping.Properties.Values.Concat(mapping.Constructor))
             {
-                Assert.Contains(field, SpecSchema.Fields[prefix]);
-                covered.Add(SpecSchema.Join(prefix, field));
+                string path = SpecSchema.Join(mapping.Path, field);
+                int dot = path.LastIndexOf('.');
+                string parent = dot < 0 ? "" : path.Substring(0, dot);
+                Assert.True(objects.TryGetValue(parent, out var known) && known.Contains(path.Substring(dot + 1)), mapping.Name + " writes " + path + ", which is no spec field");
+                covered.Add(path);
             }
             if (mapping.Nullable) covered.Add(mapping.Path);
             foreach (var flag in flags.Where(f => AttributeSchema.EmptyArrayFlags.ContainsKey(f))) covered.Add(SpecSchema.Join(mapping.Path, AttributeSchema.EmptyArrayFlags[flag].Field));
         }
         covered.Add("variants");
-        covered.AddRange(new[] { "checkpoint.aliases", "checkpoint.tied", "embeddings.position", "embeddings.position.sinusoidal", "embeddings.position.rotary", "heads", "heads.secondary_structure", "attention.pair_prior", "embeddings.token_type" });
+        covered.AddRange(new[] { "checkpoint.aliases", "checkpoint.tied", "heads", "heads.secondary_structure", "embeddings.token_type", "attention.biases" });
 
         // Every field of every JSON object is written by some attribute property (or is an object an attribute writes).
-        foreach (var (objectPath, fields) in SpecSchema.Fields)
+        foreach (var (objectPath, fields) in objects)
         {
             foreach (var field in fields)
             {
                 string path = SpecSchema.Join(objectPath, field);
-                bool isObject = SpecSchema.Fields.ContainsKey(path);
+                bool isObject = objects.ContainsKey(path);
                 Assert.True(covered.Contains(path) || isObject && covered.Any(c => c.StartsWith(path + ".", StringComparison.Ordinal)),
                     "no attribute property writes " + path);
             }
@@ -282,9 +302,14 @@ public sealed class AttributeSpecTests
     {
         void Check<TEnum>(IEnumerable<string> allowed) where TEnum : struct, Enum =>
             Assert.Equal(Enum.GetNames<TEnum>().Select(AttributeSchema.SnakeCase).OrderBy(s => s, StringComparer.Ordinal), allowed.OrderBy(s => s, StringComparer.Ordinal));
-        Check<RnaLm.Specs.RnaNormPlacement>(SpecSchema.Placements);
-        Check<RnaLm.Specs.RnaPositionKind>(SpecSchema.PositionKinds);
-        Check<RnaLm.Specs.RnaSoftmax>(SpecSchema.Softmaxes);
+        Check<RnaLm.Specs.RnaNormKind>(KindRegistry.Norm.KindNames);
+        Check<RnaLm.Specs.RnaLayerKind>(KindRegistry.Layer.KindNames);
+        Check<RnaLm.Specs.RnaPositionKind>(KindRegistry.Position.KindNames);
+        Check<RnaLm.Specs.RnaSoftmax>(KindRegistry.Softmax.KindNames);
+        Check<RnaLm.Specs.RnaFeedForwardKind>(KindRegistry.FeedForward.KindNames);
+        Check<RnaLm.Specs.RnaSegmentation>(KindRegistry.Segmentation.KindNames);
+        Check<RnaLm.Specs.RnaGate>(new[] { "swish_beta", "activation" });
+        Check<RnaLm.Specs.RnaFeedForwardWidth>(new[] { "intermediate", "two_thirds" });
         Check<RnaLm.Specs.RnaAttentionScale>(SpecSchema.Scales);
         Check<RnaLm.Specs.RnaActivation>(SpecSchema.Activations);
         Check<RnaLm.Specs.RnaMlmActivation>(SpecSchema.MlmActivations);

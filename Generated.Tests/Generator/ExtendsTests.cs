@@ -27,7 +27,7 @@ public sealed class ExtendsTests
         SpecParser.Parse("/specs/child.model.json", SourceText.From(json), others, CancellationToken.None);
 
     private static string Child(string fields) =>
-        "{\n  \"spec_version\": 1,\n  \"name\": \"splicebert-pre\",\n  \"type_name\": \"SpliceBertPre\",\n  \"extends\": \"splicebert\"" +
+        "{\n  \"spec_version\": 2,\n  \"name\": \"splicebert-pre\",\n  \"type_name\": \"SpliceBertPre\",\n  \"extends\": \"splicebert\"" +
         (fields.Length > 0 ? ",\n  " + fields : "") + "\n}\n";
 
     [Fact]
@@ -50,11 +50,12 @@ public sealed class ExtendsTests
     [Fact]
     public void ObjectsMergeFieldByFieldAndTheChildMayChangeTheArchitecture()
     {
-        var parsed = ParseChild(Child("\"norm\": { \"placement\": \"pre\", \"final\": true },\n  \"dims\": { \"layers\": 2 }"), SpliceBert());
+        var parsed = ParseChild(Child("\"norm\": { \"final\": \"layer_norm\" },\n  \"layer\": \"pre_norm\",\n  \"dims\": { \"layers\": 2 }"), SpliceBert());
         AssertClean(parsed);
         var spec = parsed.Spec!;
-        Assert.Equal(new NormSpec(NormPlacement.Pre, 1e-12, true), spec.Norm);
-        Assert.Equal(new DimsSpec(512, 2, 16, 2048, null), spec.Dims);
+        Assert.Equal(KindOf("norm", "layer_norm", ("eps", 1e-12), ("final", "layer_norm")), spec.Norm);
+        Assert.Equal(KindOf("layer", "pre_norm"), spec.Layer);
+        Assert.Equal(new DimsSpec(512, 2, 16, 2048, null, 1026), spec.Dims);
     }
 
     [Fact]
@@ -62,7 +63,7 @@ public sealed class ExtendsTests
     {
         var parsed = ParseChild(Child(
             "\"checkpoint\": { \"ignore\": [], \"tied\": [ { \"key\": \"lm_head.decoder.weight\", \"source\": \"model.embeddings.word_embeddings.weight\" } ] },\n" +
-            "  \"embeddings\": { \"token_type\": null, \"position\": { \"max\": 64 } },\n" +
+            "  \"embeddings\": { \"token_type\": null },\n  \"dims\": { \"max_positions\": 64 },\n" +
             "  \"tokenizer\": { \"alphabet\": [\"A\", \"C\", \"G\", \"U\"] }"), SpliceBert());
         AssertClean(parsed);
         var spec = parsed.Spec!;
@@ -71,19 +72,18 @@ public sealed class ExtendsTests
         Assert.Equal(new[] { "splicebert" }, spec.Checkpoint.LegacyPrefixes);
         Assert.Equal("model", spec.Checkpoint.Prefix);
         Assert.Null(spec.Embeddings.TokenType);
-        Assert.Equal(new PositionSpec(PositionKind.Learned, 64, null, null), spec.Embeddings.Position);
+        Assert.Equal(64, spec.Dims.MaxPositions);
         Assert.Equal(10, spec.Tokenizer.Vocabulary.Count);
     }
 
     [Fact]
     public void TheResultEqualsTheSameSpecWrittenOut()
     {
-        var child = ParseChild(Child("\"norm\": { \"placement\": \"pre\", \"final\": true }"), SpliceBert());
+        var child = ParseChild(Child("\"layer\": \"pre_norm\""), SpliceBert());
         string written = Definition("splicebert.model.json")
             .Replace("\"name\": \"splicebert\"", "\"name\": \"splicebert-pre\"", StringComparison.Ordinal)
             .Replace("\"type_name\": \"SpliceBert\"", "\"type_name\": \"SpliceBertPre\"", StringComparison.Ordinal)
-            .Replace("\"placement\": \"post\"", "\"placement\": \"pre\"", StringComparison.Ordinal)
-            .Replace("\"final\": false", "\"final\": true", StringComparison.Ordinal);
+            .Replace("\"layer\": \"post_norm\"", "\"layer\": \"pre_norm\"", StringComparison.Ordinal);
         written = written.Substring(0, written.IndexOf(",\n  \"variants\"", StringComparison.Ordinal)) + "\n}\n";
         var full = SpecParser.Parse("/specs/child.model.json", SourceText.From(written), CancellationToken.None);
         AssertClean(full);
@@ -94,17 +94,17 @@ public sealed class ExtendsTests
     public void ChainsResolveFromTheFarthestBase()
     {
         var middle = Document("/specs/mid.model.json", Child("\"dims\": { \"layers\": 3 },\n  \"norm\": { \"eps\": 1e-6 }").Replace("splicebert-pre", "mid", StringComparison.Ordinal).Replace("SpliceBertPre", "Mid", StringComparison.Ordinal));
-        var json = "{ \"spec_version\": 1, \"name\": \"leaf\", \"type_name\": \"Leaf\", \"extends\": \"mid\", \"norm\": { \"eps\": 1e-7 } }";
+        var json = "{ \"spec_version\": 2, \"name\": \"leaf\", \"type_name\": \"Leaf\", \"extends\": \"mid\", \"norm\": { \"eps\": 1e-7 } }";
         var parsed = ParseChild(json, middle, SpliceBert());
         AssertClean(parsed);
-        Assert.Equal(new DimsSpec(512, 3, 16, 2048, null), parsed.Spec!.Dims);
-        Assert.Equal(1e-7, parsed.Spec.Norm.Eps);
+        Assert.Equal(new DimsSpec(512, 3, 16, 2048, null, 1026), parsed.Spec!.Dims);
+        Assert.Equal(1e-7, parsed.Spec.Norm.Get<double>("eps"));
     }
 
     [Fact]
     public void NameAndTypeNameAreNotInherited()
     {
-        var json = "{\n  \"spec_version\": 1,\n  \"extends\": \"splicebert\"\n}\n";
+        var json = "{\n  \"spec_version\": 2,\n  \"extends\": \"splicebert\"\n}\n";
         var parsed = ParseChild(json, SpliceBert());
         Assert.Null(parsed.Spec);
         Assert.Equal(new[] { "Required field 'name' is missing", "Required field 'type_name' is missing" },
@@ -149,7 +149,7 @@ public sealed class ExtendsTests
         var specs = new AdditionalText[]
         {
             new InMemoryAdditionalText(baseFile, File.ReadAllText(baseFile)),
-            new InMemoryAdditionalText("/specs/leaf.model.json", "{ \"spec_version\": 1, \"name\": \"leaf\", \"type_name\": \"Leaf\", \"extends\": \"splicebert-attr\", \"dims\": { \"layers\": 1 } }"),
+            new InMemoryAdditionalText("/specs/leaf.model.json", "{ \"spec_version\": 2, \"name\": \"leaf\", \"type_name\": \"Leaf\", \"extends\": \"splicebert-attr\", \"dims\": { \"layers\": 1 } }"),
         };
         const string source = """
             using RnaLm.Specs;

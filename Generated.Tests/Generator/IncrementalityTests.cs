@@ -107,7 +107,7 @@ public sealed class IncrementalityTests
     // ---------------------------------------------------------------- extends
 
     private static InMemoryAdditionalText Child(string baseName = "splicebert") => new("/specs/child.model.json",
-        "{ \"spec_version\": 1, \"name\": \"child\", \"type_name\": \"Child\", \"extends\": \"" + baseName + "\", \"norm\": { \"placement\": \"pre\" } }");
+        "{ \"spec_version\": 2, \"name\": \"child\", \"type_name\": \"Child\", \"extends\": \"" + baseName + "\", \"layer\": \"pre_norm\" }");
 
     [Fact]
     public void EditingABaseReRunsItAndTheSpecsThatExtendItOnly()

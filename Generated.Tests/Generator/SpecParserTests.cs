@@ -25,12 +25,14 @@ public class SpecParserTests
         Assert.StartsWith("SpliceBERT:", spec.Description, StringComparison.Ordinal);
         Assert.Equal("splicebert.model.json", spec.SourceFile);
 
-        Assert.Equal(new DimsSpec(512, 6, 16, 2048, null), spec.Dims);
+        Assert.Equal(new DimsSpec(512, 6, 16, 2048, null, 1026), spec.Dims);
         Assert.Equal(32, spec.Dims.HeadSize);
-        Assert.Equal(new NormSpec(NormPlacement.Post, 1e-12, false), spec.Norm);
-        Assert.Equal(new EmbeddingsSpec(new PositionSpec(PositionKind.Learned, 1026, null, null), new TokenTypeSpec(2, true), true, false), spec.Embeddings);
-        Assert.Equal(new AttentionSpec(true, true, "inverse_sqrt_head_size", SoftmaxAxis.Keys, null), spec.Attention);
-        Assert.Equal(new FeedForwardSpec("gelu", true), spec.FeedForward);
+        Assert.Equal(KindOf("norm", "layer_norm", ("eps", 1e-12)), spec.Norm);
+        Assert.Equal(KindOf("layer", "post_norm"), spec.Layer);
+        Assert.Equal(KindOf("position", "learned"), spec.Position);
+        Assert.Equal(new EmbeddingsSpec(new TokenTypeSpec(2, true), new SwitchSpec(true, null), SwitchSpec.Off, false), spec.Embeddings);
+        Assert.Equal(new AttentionSpec(true, true, "inverse_sqrt_head_size", KindOf("attention.softmax", "keys"), default), spec.Attention);
+        Assert.Equal(KindOf("feed_forward", "mlp", ("activation", "gelu"), ("bias", true)), spec.FeedForward);
         Assert.Equal(new PoolerSpec(false, "tanh"), spec.Pooler);
         Assert.Equal(new MlmHeadSpec("gelu", 1e-12, true, true), spec.MlmHead);
 
@@ -40,7 +42,8 @@ public class SpecParserTests
         Assert.Equal(new[] { "<pad>", "<cls>", "<eos>", "<unk>", "<mask>", "<null>", "A", "C", "G", "U" }, tokenizer.Vocabulary.Take(10));
         Assert.Equal("?", tokenizer.Vocabulary[27]);
         Assert.Equal(1, tokenizer.Nmers);
-        Assert.True(tokenizer.AddBos && tokenizer.AddEos && tokenizer.UpperCase && tokenizer.TToU);
+        Assert.Equal(KindOf("tokenizer.segmentation", "single"), tokenizer.Segmentation);
+        Assert.True(tokenizer.AddBos && tokenizer.AddEos && tokenizer.UpperCase && tokenizer.TToU && !tokenizer.UToT);
         Assert.Equal(MaxLengthSpec.FromPositions, tokenizer.ModelMaxLength);
 
         Assert.Equal("model", spec.Checkpoint.Prefix);
@@ -58,7 +61,7 @@ public class SpecParserTests
         Assert.Equal(new[] { 1026, 512, 512 }, spec.Variants.Select(v => v.MaxPositions));
         foreach (var variant in spec.Variants)
         {
-            Assert.Equal(new DimsSpec(512, 6, 16, 2048, 28), variant.Dims);
+            Assert.Equal(new DimsSpec(512, 6, 16, 2048, 28, variant.MaxPositions), variant.Dims);
             Assert.Equal(1e-12, variant.LayerNormEps);
             Assert.Equal("gelu", variant.HiddenAct);
             Assert.Equal("gelu", variant.MlmTransformActivation);
@@ -123,13 +126,15 @@ public class SpecParserTests
         Assert.Equal("", spec.Description);
         Assert.Equal("tiny.model.json", spec.SourceFile);
         Assert.Null(spec.Dims.VocabSize);
-        Assert.Equal(NormPlacement.Post, spec.Norm.Placement);
-        Assert.False(spec.Norm.Final);
+        Assert.Equal(KindOf("norm", "layer_norm", ("eps", 1e-12)), spec.Norm);
+        Assert.Null(spec.FinalNorm);
+        Assert.Equal(KindOf("layer", "post_norm"), spec.Layer);
         Assert.Null(spec.Embeddings.TokenType);
-        Assert.True(spec.Embeddings.LayerNorm);
+        Assert.Equal(new SwitchSpec(true, null), spec.Embeddings.LayerNorm);
+        Assert.Equal(SwitchSpec.Off, spec.Embeddings.TokenDropout);
         Assert.False(spec.Embeddings.ZeroPad);
-        Assert.Equal(new AttentionSpec(true, true, "inverse_sqrt_head_size", SoftmaxAxis.Keys, null), spec.Attention);
-        Assert.Equal(new FeedForwardSpec("gelu", true), spec.FeedForward);
+        Assert.Equal(new AttentionSpec(true, true, "inverse_sqrt_head_size", KindOf("attention.softmax", "keys"), default), spec.Attention);
+        Assert.Equal(KindOf("feed_forward", "mlp", ("activation", "gelu")), spec.FeedForward);
         Assert.Equal(new PoolerSpec(false, "tanh"), spec.Pooler);
         Assert.Equal(new MlmHeadSpec("hidden_act", null, true, true), spec.MlmHead);
         Assert.Equal("rna-standard-28", spec.Tokenizer.Alphabet);
@@ -159,22 +164,25 @@ public class SpecParserTests
         var parsed = Parse(Tiny(
             ("name", "\"ncrnabert\""),
             ("type_name", "\"NcRnaBert\""),
-            ("dims", "{ \"hidden\": 1024, \"layers\": 24, \"heads\": 16, \"intermediate\": 4096 }"),
-            ("norm", "{ \"placement\": \"pre\", \"eps\": 1e-12, \"final\": true }"),
-            ("embeddings", "{ \"position\": { \"kind\": \"rotary\", \"max\": 512, \"rotary\": { \"dim\": 32 } }, \"layer_norm\": false, \"zero_pad\": true }"),
+            ("dims", "{ \"hidden\": 1024, \"layers\": 24, \"heads\": 16, \"intermediate\": 4096, \"max_positions\": 512 }"),
+            ("norm", "{ \"eps\": 1e-12, \"final\": \"layer_norm\" }"),
+            ("layer", "\"pre_norm\""),
+            ("position", "{ \"kind\": \"rotary\", \"dim\": 32 }"),
+            ("embeddings", "{ \"layer_norm\": false, \"zero_pad\": true }"),
             ("attention", "{ \"qkv_bias\": false, \"softmax\": \"queries\" }"),
             ("tokenizer", "{ \"alphabet\": \"rna-legacy-26\", \"model_max_length\": 512 }"),
             ("checkpoint", "{ \"prefix\": \"ncrnabert\" }"),
-            ("variants", "{ \"ncrnabert\": {}, \"ncrnabert-3mer\": { \"tokenizer\": { \"alphabet\": \"rna-streamline\", \"nmers\": 3 }, \"dims\": { \"vocab_size\": 131 } } }")));
+            ("variants", "{ \"ncrnabert\": {}, \"ncrnabert-3mer\": { \"tokenizer\": { \"alphabet\": \"rna-streamline\", \"segmentation\": { \"kind\": \"kmer\", \"k\": 3 } }, \"dims\": { \"vocab_size\": 131 } } }")));
         AssertClean(parsed);
         var spec = parsed.Spec!;
-        Assert.Equal(NormPlacement.Pre, spec.Norm.Placement);
-        Assert.True(spec.Norm.Final);
-        Assert.Equal(new PositionSpec(PositionKind.Rotary, 512, null, new RotarySpec(32, 10000, true, true)), spec.Embeddings.Position);
-        Assert.False(spec.Embeddings.LayerNorm);
+        Assert.Equal(KindOf("layer", "pre_norm"), spec.Layer);
+        Assert.Equal("layer_norm", spec.FinalNorm);
+        Assert.Equal(KindOf("position", "rotary", ("dim", 32)), spec.Position);
+        Assert.Equal(512, spec.Dims.MaxPositions);
+        Assert.Equal(SwitchSpec.Off, spec.Embeddings.LayerNorm);
         Assert.True(spec.Embeddings.ZeroPad);
         Assert.False(spec.Attention.QkvBias);
-        Assert.Equal(SoftmaxAxis.Queries, spec.Attention.Softmax);
+        Assert.Equal(KindOf("attention.softmax", "queries"), spec.Attention.Softmax);
         Assert.Equal(26, spec.Tokenizer.Vocabulary.Count);
         Assert.Equal("I", spec.Tokenizer.Vocabulary[25]);
         Assert.Equal(new MaxLengthSpec(MaxLengthKind.Fixed, 512), spec.Tokenizer.ModelMaxLength);
@@ -184,6 +192,7 @@ public class SpecParserTests
         var kmer = spec.Variants[1];
         Assert.Equal(131, kmer.Dims.VocabSize);
         Assert.Equal(3, kmer.Tokenizer.Nmers);
+        Assert.Equal(KindOf("tokenizer.segmentation", "kmer", ("k", 3)), kmer.Tokenizer.Segmentation);
         Assert.Equal("rna-streamline", kmer.Tokenizer.Alphabet);
         var vocab = kmer.Tokenizer.Vocabulary;
         Assert.Equal(131, vocab.Count);
@@ -201,17 +210,19 @@ public class SpecParserTests
             ("name", "\"ernierna\""),
             ("type_name", "\"ErnieRna\""),
             ("norm", "{ \"eps\": 1e-5 }"),
-            ("embeddings", "{ \"position\": { \"kind\": \"sinusoidal\", \"max\": 1026 }, \"token_type\": { \"size\": 2, \"added\": false } }"),
-            ("attention", "{ \"pair_prior\": { \"alpha\": 0.8 } }"),
+            ("dims", "{ \"hidden\": 64, \"layers\": 2, \"heads\": 4, \"intermediate\": 128, \"max_positions\": 1026 }"),
+            ("position", "\"sinusoidal\""),
+            ("embeddings", "{ \"token_type\": { \"size\": 2, \"added\": false } }"),
+            ("attention", "{ \"biases\": { \"pair_prior\": { \"alpha\": 0.8 } } }"),
             ("mlm_head", "{ \"transform_activation\": \"gelu\", \"layer_norm_eps\": \"layer_norm_eps\" }"),
             ("tokenizer", "{ \"model_max_length\": null }"),
             ("checkpoint", "{ \"prefix\": \"model\", \"aliases\": [ { \"pattern\": \"^pairwise_bias_proj\\\\.0\\\\.\", \"replacement\": \"pairwise_bias_proj.dense1.\" }, { \"pattern\": \"ss_head\\\\.convnet\\\\.([0-7])\\\\.\", \"replacement\": \"ss_head.convnet.blocks.$1.\" } ] }"),
-            ("variants", "{ \"ernierna\": {}, \"ernierna-ss\": { \"attention\": { \"pair_prior\": { \"alpha\": 0.5 } }, \"norm\": { \"eps\": 1e-12 } } }")));
+            ("variants", "{ \"ernierna\": {}, \"ernierna-ss\": { \"attention\": { \"biases\": { \"pair_prior\": { \"alpha\": 0.5 } } }, \"norm\": { \"eps\": 1e-12 } } }")));
         AssertClean(parsed);
         var spec = parsed.Spec!;
-        Assert.Equal(new PositionSpec(PositionKind.Sinusoidal, 1026, new SinusoidalSpec(true, 1), null), spec.Embeddings.Position);
+        Assert.Equal(KindOf("position", "sinusoidal"), spec.Position);
         Assert.Equal(new TokenTypeSpec(2, false), spec.Embeddings.TokenType);
-        Assert.Equal(new PairPriorSpec(0.8, "gelu", true), spec.Attention.PairPrior);
+        Assert.Equal(KindOf("attention.biases", "pair_prior", ("alpha", 0.8)), Assert.Single(spec.Attention.Biases));
         Assert.Equal(new MlmHeadSpec("gelu", null, true, true), spec.MlmHead);
         Assert.Equal(MaxLengthSpec.Unbounded, spec.Tokenizer.ModelMaxLength);
         Assert.Equal(new[]
@@ -229,19 +240,18 @@ public class SpecParserTests
     {
         var parsed = Parse(Tiny(("variants", """
             { "tiny.big": {
-                "dims": { "hidden": 96, "layers": 3, "heads": 6, "intermediate": 384, "vocab_size": 30 },
+                "dims": { "hidden": 96, "layers": 3, "heads": 6, "intermediate": 384, "vocab_size": 30, "max_positions": 256 },
                 "norm": { "eps": 1e-6 },
-                "embeddings": { "position": { "max": 256 } },
                 "feed_forward": { "activation": "relu" },
                 "mlm_head": { "transform_activation": "silu", "layer_norm_eps": 1e-7 },
-                "tokenizer": { "alphabet": ["A", "C", "G", "U"], "nmers": 2, "add_bos": false, "add_eos": false,
+                "tokenizer": { "alphabet": ["A", "C", "G", "U"], "segmentation": { "kind": "kmer", "k": 2 }, "add_bos": false, "add_eos": false,
                                "upper_case": false, "t_to_u": false, "model_max_length": 200 } } }
             """)));
         // Warnings only: vocab_size above the 2-mer vocabulary (RNA3102), a pooler without <cls> (RNA3107).
         Assert.True(parsed.Diagnostics.All(d => d.Descriptor.Id is "RNA3102" or "RNA3107"), Dump(parsed.Diagnostics));
         var variant = Assert.Single(parsed.Spec!.Variants);
         Assert.Equal("TinyBig", variant.MemberName);
-        Assert.Equal(new DimsSpec(96, 3, 6, 384, 30), variant.Dims);
+        Assert.Equal(new DimsSpec(96, 3, 6, 384, 30, 256), variant.Dims);
         Assert.Equal(1e-6, variant.LayerNormEps);
         Assert.Equal(256, variant.MaxPositions);
         Assert.Equal("relu", variant.HiddenAct);
@@ -255,14 +265,14 @@ public class SpecParserTests
         Assert.False(tokenizer.AddBos || tokenizer.AddEos || tokenizer.UpperCase || tokenizer.TToU);
         Assert.Equal(new MaxLengthSpec(MaxLengthKind.Fixed, 200), tokenizer.ModelMaxLength);
         // The family keeps its own values.
-        Assert.Equal(new DimsSpec(64, 2, 4, 128, null), parsed.Spec.Dims);
+        Assert.Equal(new DimsSpec(64, 2, 4, 128, null, 128), parsed.Spec.Dims);
         Assert.Equal(28, parsed.Spec.Tokenizer.Vocabulary.Count);
     }
 
     [Fact]
     public void KmerTokenizerDefaultsToTheStreamlineAlphabet()
     {
-        var parsed = Parse(Tiny(("tokenizer", "{ \"nmers\": 3 }")));
+        var parsed = Parse(Tiny(("tokenizer", "{ \"segmentation\": { \"kind\": \"kmer\", \"k\": 3 } }")));
         AssertClean(parsed);
         Assert.Equal("rna-streamline", parsed.Spec!.Tokenizer.Alphabet);
         Assert.Equal(131, parsed.Spec.Tokenizer.Vocabulary.Count);

@@ -20,12 +20,12 @@ internal static class SpecTestKit
     /// <summary>The top-level fields of a minimal valid spec, one per line (line 2 onward), in this order.</summary>
     private static readonly (string Key, string Json)[] TinyFields =
     {
-        ("spec_version", "1"),
+        ("spec_version", "2"),
         ("name", "\"tiny\""),
         ("type_name", "\"Tiny\""),
-        ("dims", "{ \"hidden\": 64, \"layers\": 2, \"heads\": 4, \"intermediate\": 128 }"),
+        ("dims", "{ \"hidden\": 64, \"layers\": 2, \"heads\": 4, \"intermediate\": 128, \"max_positions\": 128 }"),
         ("norm", "{ \"eps\": 1e-12 }"),
-        ("embeddings", "{ \"position\": { \"kind\": \"learned\", \"max\": 128 } }"),
+        ("position", "\"learned\""),
         ("feed_forward", "{ \"activation\": \"gelu\" }"),
         ("pooler", "{ \"in_checkpoint\": false }"),
         ("checkpoint", "{ \"prefix\": \"model\" }"),
@@ -47,6 +47,19 @@ internal static class SpecTestKit
         }
         var lines = fields.Where(f => f.Item2 is not null).Select(f => "  \"" + f.Key + "\": " + f.Item2);
         return "{\n" + string.Join(",\n", lines) + "\n}\n";
+    }
+
+    /// <summary>A parsed slot as the parser builds it: the kind's fields in order, defaults where not given.</summary>
+    public static RnaLm.Generator.Kinds.KindSpec KindOf(string slot, string kind, params (string Name, object? Value)[] values)
+    {
+        var definition = RnaLm.Generator.Kinds.KindRegistry.Slot(slot).Find(kind)!;
+        var list = definition.Fields.Select(f =>
+        {
+            var given = values.Where(v => v.Name == f.Name).ToList();
+            return new RnaLm.Generator.Kinds.KindValue(f.Name, given.Count > 0 ? given[0].Value : f.Default);
+        });
+        Assert.All(values, v => Assert.NotNull(definition.Field(v.Name)));
+        return new RnaLm.Generator.Kinds.KindSpec(slot, kind, new EquatableArray<RnaLm.Generator.Kinds.KindValue>(list));
     }
 
     public static ParsedSpec Parse(string json, string path = TestPath) =>

@@ -179,7 +179,7 @@ internal static class AttributeSpecReader
             }
             if (_root.Find("spec_version") is null)
             {
-                _root.Add("spec_version", syntax.Name.Span, new JsonNumber(syntax.Name.Span, "1", 1));
+                _root.Add("spec_version", syntax.Name.Span, new JsonNumber(syntax.Name.Span, "2", 2));
             }
         }
 
@@ -215,7 +215,7 @@ internal static class AttributeSpecReader
                     section.Set(flag.Field, arg.NameSpan, new JsonArray(arg.ValueSpan, ImmutableArray<JsonNode>.Empty));
                     continue;
                 }
-                Set(section, mapping.Name, arg.Field(mapping), arg);
+                SetPath(section, mapping.Name, arg.Field(mapping), arg, syntax);
             }
         }
 
@@ -267,6 +267,23 @@ internal static class AttributeSpecReader
                 }
                 Set(target, mapping.Name, parts[parts.Length - 1], arg);
             }
+        }
+
+        /// <summary>Writes one argument at a dotted path below <paramref name="target"/>, creating the objects on the way.</summary>
+        private void SetPath(ObjectBuilder target, string attribute, string? path, Argument arg, AttributeSyntax syntax)
+        {
+            if (path is null) return;
+            var parts = path.Split('.');
+            for (int i = 0; i < parts.Length - 1; i++)
+            {
+                if (target.Find(parts[i])?.Value is not ObjectBuilder child)
+                {
+                    child = new ObjectBuilder(syntax.Span, arg.NameSpan);
+                    target.Set(parts[i], arg.NameSpan, child);
+                }
+                target = child;
+            }
+            Set(target, attribute, parts[parts.Length - 1], arg);
         }
 
         /// <summary>Writes one argument as a field of <paramref name="target"/>.</summary>

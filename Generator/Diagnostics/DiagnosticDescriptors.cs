@@ -58,7 +58,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedSpecVersion = Error(
         DiagnosticIds.UnsupportedSpecVersion,
         "Unsupported spec_version",
-        "spec_version {0} is not supported; this generator reads spec language version 1");
+        "spec_version {0} is not supported; this generator reads spec language version 2");
 
     /// <summary>{0}: path; {1}: the condition ("'embeddings.position.kind' is \"sinusoidal\"").</summary>
     public static readonly DiagnosticDescriptor FieldNotAllowedHere = Error(
@@ -84,7 +84,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MaxLengthExceedsPositions = Error(
         DiagnosticIds.MaxLengthExceedsPositions,
         "model_max_length exceeds the learned positions",
-        "The tokenizer's model_max_length {0} is larger than the {1} learned position embeddings (embeddings.position.max)");
+        "The tokenizer's model_max_length {0} is larger than the {1} tokens the learned position embeddings cover (dims.max_positions)");
 
     /// <summary>{0}: rotary dim; {1}: the reason.</summary>
     public static readonly DiagnosticDescriptor InvalidRotaryDim = Error(
@@ -132,7 +132,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MaxLengthWithoutPositions = Error(
         DiagnosticIds.MaxLengthWithoutPositions,
         "model_max_length needs positions",
-        "model_max_length \"positions\" needs a positive embeddings.position.max");
+        "model_max_length \"positions\" needs a positive dims.max_positions");
 
     /// <summary>{0}: number of special tokens; {1}: which ("<cls> and <eos>"); {2}: the resolved model_max_length.</summary>
     public static readonly DiagnosticDescriptor NoRoomForSequence = Error(

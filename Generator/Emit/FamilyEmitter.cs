@@ -46,7 +46,7 @@ internal static class FamilyEmitter
             w.Line($"/// <summary>FLOPs of one forward pass of {Code.Xml(v.Name)} at <paramref name=\"length\"/> tokens (see <see cref=\"{t}Config.ForwardFlops(int)\"/>).</summary>");
             w.Line($"public static long {v.MemberName}ForwardFlops(int length) => {t}Config.{v.MemberName}ForwardFlops(length);");
             w.Line();
-            int? maxLength = v.Tokenizer.ModelMaxLength.Resolve(v.MaxPositions);
+            int? maxLength = v.MaxTokens;
             w.Line($"/// <summary>Maximum tokens per sequence of {Code.Xml(v.Name)}, special tokens included{(maxLength is null ? " (null: unbounded)" : "")}.</summary>");
             w.Line($"public static readonly int? {v.MemberName}MaxTokens = {(maxLength is int m ? Code.Int(m) : "null")};");
             w.Line();
@@ -69,9 +69,10 @@ internal static class FamilyEmitter
             w.Line($"    new global::RnaLm.Tokenization.Vocabulary({vocabFields[string.Join("\n", v.Tokenizer.Vocabulary)]}),");
             w.Line("    new global::RnaLm.Tokenization.TokenizerOptions");
             w.Line("    {");
-            w.Line($"        Nmers = {Code.Int(v.Tokenizer.Nmers)},");
+            foreach (var line in SegmentationOptions(spec, v)) w.Line("        " + line);
             w.Line($"        UpperCase = {Code.Bool(v.Tokenizer.UpperCase)},");
             w.Line($"        ReplaceTWithU = {Code.Bool(v.Tokenizer.TToU)},");
+            if (v.Tokenizer.UToT) w.Line("        ReplaceUWithT = true,");
             w.Line($"        AddBos = {Code.Bool(v.Tokenizer.AddBos)},");
             w.Line($"        AddEos = {Code.Bool(v.Tokenizer.AddEos)},");
             w.Line($"        ModelMaxLength = {v.MemberName}MaxTokens,");
@@ -186,25 +187,27 @@ internal static class FamilyEmitter
         return "new global::System.Text.Json.Nodes.JsonObject { " + string.Join(", ", entries) + " }";
     }
 
+    /// <summary>The tokenizer options the variant's segmentation kind writes (its template's <c>tokenizer.options</c>).</summary>
+    private static IEnumerable<string> SegmentationOptions(ModelSpec spec, VariantSpec v)
+    {
+        var renderer = KindTemplates.Renderer(spec);
+        var kind = v.Tokenizer.Segmentation;
+        var locals = KindTemplates.Locals(("kind", KindTemplates.Locals(kind.Values.Select(x => (x.Name, x.Value)).ToArray())));
+        string text = renderer.Render(TemplateLibrary.Get(kind.Kind.TemplatePath), "tokenizer.options", locals);
+        return text.Split('\n').Where(line => line.Trim().Length > 0);
+    }
+
+    /// <summary>Config initialisers that differ between the base variant and <paramref name="v"/>: every field of the config table, then the architecture and MLM head.</summary>
     private static List<string> Overrides(ModelSpec spec, string t, VariantSpec b, VariantSpec v)
     {
         var list = new List<string>();
-        void Int(string name, int? a, int? c)
+        foreach (var field in ConfigTable.For(spec))
         {
-            if (a != c) list.Add($"{name} = {Code.Int(c ?? 0)}");
+            if (field.Key == "lm_head") continue;
+            string value = field.Default(v);
+            if (value != field.Default(b)) list.Add($"{field.Property} = {value}");
         }
-        Int("VocabSize", b.Dims.VocabSize, v.Dims.VocabSize);
-        Int("HiddenSize", b.Dims.Hidden, v.Dims.Hidden);
-        Int("NumHiddenLayers", b.Dims.Layers, v.Dims.Layers);
-        Int("NumAttentionHeads", b.Dims.Heads, v.Dims.Heads);
-        Int("IntermediateSize", b.Dims.Intermediate, v.Dims.Intermediate);
-        Int("MaxPositionEmbeddings", b.MaxPositions, v.MaxPositions);
-        if (b.HiddenAct != v.HiddenAct) list.Add($"HiddenAct = {Code.String(v.HiddenAct)}");
-        if (!b.LayerNormEps.Equals(v.LayerNormEps)) list.Add($"LayerNormEps = {Code.Double(v.LayerNormEps)}");
-        if (!b.PairwiseAlpha.Equals(v.PairwiseAlpha)) list.Add($"PairwiseAlpha = {Code.Double(v.PairwiseAlpha)}");
-        if (b.OutputAttentionBiases != v.OutputAttentionBiases) list.Add($"OutputAttentionBiases = {Code.Bool(v.OutputAttentionBiases)}");
         if (v.Architecture == "secondary_structure") list.Add($"ExtensionData = global::RnaLm.Models.ConfigArchitectures.Of({t}ForSecondaryStructurePrediction.ArchitectureName)");
-        if (b.Tokenizer.Nmers != v.Tokenizer.Nmers) list.Add($"Nmers = {(v.Tokenizer.Nmers > 1 ? Code.Int(v.Tokenizer.Nmers) : "null")}");
         if (!ReferenceEquals(b, v) && VariantLmHead(spec, b, v) is { } lmHead) list.Add("LmHead = " + lmHead);
         return list;
     }

@@ -15,7 +15,12 @@ internal static class ModelsEmitter
         {
             Prediction(w, spec, sequence, "Sequence", "SequencePredictionHead", "sequence_head", pooler: true, "[B, labels] from the pooler output");
         }
-        if (spec.TokenHead is { } token)
+        if (spec.TokenHead is { UnfoldKmers: true } kmerToken)
+        {
+            Prediction(w, spec, kmerToken, "Token", "TokenKmerPredictionHead", "token_head", pooler: false,
+                "[B, L' + k − 1, labels]: &lt;cls&gt;/&lt;eos&gt; removed, one row per nucleotide (the mean of the k-mers covering it)");
+        }
+        else if (spec.TokenHead is { } token)
         {
             Prediction(w, spec, token, "Token", "TokenPredictionHead", "token_head", pooler: false, "[B, L', labels] with &lt;cls&gt;/&lt;eos&gt; removed");
         }
@@ -41,15 +46,8 @@ internal static class ModelsEmitter
         w.Line();
         w.Open($"public {t}ForMaskedLM({t}Config config, bool addPoolingLayer = {Code.Bool(spec.Pooler.InCheckpoint)}) : base(\"{t}ForMaskedLM\")");
         w.Line($"{prefix} = new {t}Model(config, addPoolingLayer);");
-        if (spec.MlmHead.Tied)
-        {
-            w.Line($"var tied = config.TieWordEmbeddings ? {prefix}.WordEmbeddingWeight : null; // lm_head.decoder.weight = word embeddings");
-            w.Line("lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied);");
-        }
-        else
-        {
-            w.Line("lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, null);");
-        }
+        w.Line($"var tied = config.TieWordEmbeddings ? {prefix}.WordEmbeddingWeight : null; // lm_head.decoder.weight = word embeddings{(spec.MlmHead.Tied ? "" : " (this family stores its own)")}");
+        w.Line($"lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied{MlmBiasArgument(spec)});");
         w.Line("RegisterComponents();");
         w.Line("lm_head.InitializeWeights(config.InitializerRange);");
         w.Close();
@@ -100,7 +98,7 @@ internal static class ModelsEmitter
         w.Close();
         w.Line($"{prefix} = new {t}Model(config, addPoolingLayer: {Code.Bool(spec.Pooler.InCheckpoint)});");
         w.Line($"var tied = config.TieWordEmbeddings ? {prefix}.WordEmbeddingWeight : null;");
-        w.Line("lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied);");
+        w.Line($"lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied{MlmBiasArgument(spec)});");
         w.Line($"ss_head = new global::RnaLm.Heads.SecondaryStructureHead(attentionHead: {Code.Int(ss.AttentionHead)}, channels: {Code.Int(ss.Channels)}, numBlocks: {Code.Int(ss.Blocks)}, kernelSize: {Code.Int(ss.KernelSize)},");
         w.Line($"    config.BosTokenId, config.EosTokenId, bases: (A: {Id("A")}, C: {Id("C")}, G: {Id("G")}, U: {Id("U")}));");
         w.Line("RegisterComponents();");
@@ -150,6 +148,7 @@ internal static class ModelsEmitter
             ? ""
             : $", global::RnaLm.Heads.HeadTransform.Create({Code.String(head.Transform)}, config.HiddenSize, {Code.String(head.TransformActivation)}, {Code.Double(head.LayerNormEps)})";
         if (pooler) w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels{transform});");
+        else if (head.UnfoldKmers) w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId, config.Nmers ?? 1{transform});");
         else w.Line($"{field} = new global::RnaLm.Heads.{headType}(config.HiddenSize, numLabels, config.BosTokenId, config.EosTokenId{transform});");
         w.Line("RegisterComponents();");
         w.Line($"global::RnaLm.Modules.WeightInit.Apply({field}, config.InitializerRange);");
@@ -181,4 +180,6 @@ internal static class ModelsEmitter
         w.Close();
         w.Line();
     }
+
+    private static string MlmBiasArgument(ModelSpec spec) => spec.MlmHead.Bias ? "" : ", bias: false";
 }

@@ -1,8 +1,9 @@
+using RnaLm.Generator.Kinds;
 using RnaLm.Generator.Model;
 
 namespace RnaLm.Generator.Spec;
 
-// The validated, value-equatable model of one *.model.json file (spec language version 1).
+// The validated, value-equatable model of one *.model.json file (spec language version 2).
 // The parser (SpecParser) produces it; the emitters consume it. Nothing here refers to Roslyn
 // syntax, symbols or compilations, so every pipeline step after parsing can be cached.
 // JSON names are given in the comments; docs/spec.md is the user-facing reference.
@@ -13,6 +14,10 @@ namespace RnaLm.Generator.Spec;
 /// <param name="Namespace">"namespace": namespace of the generated types (default "RnaLm.Models").</param>
 /// <param name="Description">"description": one line for docs, XML comments and <c>rnalm models</c>.</param>
 /// <param name="SourceFile">File name of the spec (no directory), written into generated XML docs.</param>
+/// <param name="Norm">Slot "norm" (fields eps, final).</param>
+/// <param name="Layer">Slot "layer": the order of norms and residuals.</param>
+/// <param name="Position">Slot "position".</param>
+/// <param name="FeedForward">Slot "feed_forward".</param>
 internal sealed record ModelSpec(
     string Name,
     string TypeName,
@@ -20,10 +25,12 @@ internal sealed record ModelSpec(
     string Description,
     string SourceFile,
     DimsSpec Dims,
-    NormSpec Norm,
+    KindSpec Norm,
+    KindSpec Layer,
+    KindSpec Position,
     EmbeddingsSpec Embeddings,
     AttentionSpec Attention,
-    FeedForwardSpec FeedForward,
+    KindSpec FeedForward,
     PoolerSpec Pooler,
     MlmHeadSpec MlmHead,
     TokenizerSpec Tokenizer,
@@ -41,13 +48,47 @@ internal sealed record ModelSpec(
 
     /// <summary>"heads.contact": a contact-prediction head (outer product, symmetrised); null when not declared.</summary>
     public TaskHeadSpec? ContactHead { get; init; }
+
+    public NormKind NormKind => (NormKind)Norm.Kind;
+
+    public LayerKind LayerKind => (LayerKind)Layer.Kind;
+
+    public PositionKind PositionKind => (PositionKind)Position.Kind;
+
+    public FeedForwardKind FeedForwardKind => (FeedForwardKind)FeedForward.Kind;
+
+    /// <summary>The key of the final norm under <c>encoder.</c>, or null without one.</summary>
+    public string? FinalNorm => Norm.GetOrNull("final") as string;
+
+    /// <summary>Some bias carries each layer's logits to the next (and can return them as <c>attention_biases</c>).</summary>
+    public bool CarriesLogits
+    {
+        get
+        {
+            foreach (var b in Attention.Biases)
+            {
+                if (((AttentionBiasKind)b.Kind).CarriesLogits) return true;
+            }
+            return false;
+        }
+    }
+
+    public KindSpec? Bias(string kind)
+    {
+        foreach (var b in Attention.Biases)
+        {
+            if (b.KindName == kind) return b;
+        }
+        return null;
+    }
 }
 
 /// <summary>
 /// "heads.sequence" / "heads.token" / "heads.contact": MultiMolecule's HeadConfig. <paramref name="Transform"/> is "none"
 /// (identity, the default), "linear" (dense, LayerNorm) or "nonlinear" (dense, activation, LayerNorm) before the decoder.
 /// </summary>
-internal sealed record TaskHeadSpec(string Transform, string TransformActivation, double LayerNormEps);
+/// <param name="UnfoldKmers">Token heads of k-mer vocabularies: one output per nucleotide, the mean over the k-mers covering it.</param>
+internal sealed record TaskHeadSpec(string Transform, string TransformActivation, double LayerNormEps, bool UnfoldKmers = false);
 
 /// <summary>
 /// "heads.secondary_structure": reads head <paramref name="AttentionHead"/> of the last layer's carried logits; a stem of
@@ -58,90 +99,55 @@ internal sealed record SecondaryStructureSpec(int AttentionHead, int Channels, i
 
 /// <summary>"dims": the configuration defaults of the network size.</summary>
 /// <param name="VocabSize">"vocab_size": a number, or "from_tokenizer" (null here; the tokenizer's vocabulary length is used).</param>
-internal sealed record DimsSpec(int Hidden, int Layers, int Heads, int Intermediate, int? VocabSize)
+/// <param name="MaxPositions">"max_positions": default <c>max_position_embeddings</c> (table rows for learned positions).</param>
+internal sealed record DimsSpec(int Hidden, int Layers, int Heads, int Intermediate, int? VocabSize, int MaxPositions = 0)
 {
     public int HeadSize => Hidden / Heads;
 }
 
-internal enum NormPlacement
+/// <summary>
+/// A boolean that is either fixed by the spec (<paramref name="ConfigKey"/> null) or read from a <c>config.json</c> key
+/// with a default (then each variant may set its own default, and checkpoints choose).
+/// </summary>
+internal sealed record SwitchSpec(bool Default, string? ConfigKey)
 {
-    /// <summary>"post": LayerNorm after each residual addition (BERT).</summary>
-    Post,
-    /// <summary>"pre": LayerNorm before attention and feed-forward (ESM / fairseq pre-LN).</summary>
-    Pre,
+    public static readonly SwitchSpec Off = new(false, null);
+
+    public bool IsConfig => ConfigKey is not null;
+
+    /// <summary>The config property, e.g. "EmbedNorm" for "embed_norm".</summary>
+    public string Property => FieldDef.Pascal(ConfigKey ?? "");
+
+    /// <summary>Whether the generated code needs the block at all (fixed on, or configurable).</summary>
+    public bool MayBeOn => IsConfig || Default;
 }
-
-/// <summary>"norm": LayerNorm placement and epsilon.</summary>
-/// <param name="Eps">"eps": default <c>layer_norm_eps</c> (the checkpoint's config.json overrides it).</param>
-/// <param name="Final">"final": a LayerNorm after the last layer (<c>encoder.layer_norm</c>).</param>
-internal sealed record NormSpec(NormPlacement Placement, double Eps, bool Final);
-
-internal enum PositionKind
-{
-    /// <summary>"learned": an absolute table <c>embeddings.position_embeddings</c> [max, H], positions 0..L-1.</summary>
-    Learned,
-    /// <summary>"sinusoidal": fairseq-style computed table, padding-aware, offset; never stored.</summary>
-    Sinusoidal,
-    /// <summary>"rotary": no input positions; rotary embedding inside attention.</summary>
-    Rotary,
-    /// <summary>"none": no positional information at all.</summary>
-    None,
-}
-
-/// <summary>"embeddings.position".</summary>
-/// <param name="Max">"max": <c>max_position_embeddings</c> default (learned: table rows; sinusoidal: initial rows).</param>
-/// <param name="Sinusoidal">"sinusoidal": present when Kind is Sinusoidal.</param>
-/// <param name="Rotary">"rotary": present when Kind is Rotary.</param>
-internal sealed record PositionSpec(PositionKind Kind, int Max, SinusoidalSpec? Sinusoidal, RotarySpec? Rotary);
-
-/// <summary>"embeddings.position.sinusoidal": padding_aware (pad tokens get row offset), offset (added to the running count).</summary>
-internal sealed record SinusoidalSpec(bool PaddingAware, int Offset);
-
-/// <summary>"embeddings.position.rotary".</summary>
-/// <param name="Dim">"dim": number of features of each head that rotate (even, ≤ head size).</param>
-/// <param name="Base">"base": frequency base (10000).</param>
-/// <param name="Interleaved">"interleaved": rotate pairs (2k, 2k+1) rather than halves.</param>
-/// <param name="StoredFrequencies">"stored_frequencies": the checkpoint holds <c>attention.self.rotary_embeddings.freqs</c>.</param>
-internal sealed record RotarySpec(int Dim, double Base, bool Interleaved, bool StoredFrequencies);
 
 /// <summary>"embeddings.token_type": the token-type table; <paramref name="Added"/> false = stored but never added.</summary>
 internal sealed record TokenTypeSpec(int Size, bool Added);
 
-/// <summary>"embeddings".</summary>
+/// <summary>"embeddings": what the embedding stage adds besides the word embeddings and the position kind.</summary>
 /// <param name="TokenType">null when the model has no token-type table.</param>
-/// <param name="LayerNorm">"layer_norm": LayerNorm (+ dropout) after summing the embeddings.</param>
+/// <param name="LayerNorm">"layer_norm": a norm (+ dropout) after summing the embeddings.</param>
+/// <param name="TokenDropout">"token_dropout": ESM's rescaling of the embeddings by the share of &lt;mask&gt; tokens.</param>
 /// <param name="ZeroPad">"zero_pad": multiply embeddings by the attention mask so pad rows are exactly zero.</param>
-internal sealed record EmbeddingsSpec(PositionSpec Position, TokenTypeSpec? TokenType, bool LayerNorm, bool ZeroPad);
-
-internal enum SoftmaxAxis
-{
-    /// <summary>"keys": softmax over the last axis with an additive key-padding mask (BERT).</summary>
-    Keys,
-    /// <summary>"queries": softmax over the query axis, mask on query rows, post-softmax pair mask (ncRNABert).</summary>
-    Queries,
-}
+internal sealed record EmbeddingsSpec(TokenTypeSpec? TokenType, SwitchSpec LayerNorm, SwitchSpec TokenDropout, bool ZeroPad);
 
 /// <summary>"attention".</summary>
 /// <param name="QkvBias">"qkv_bias": Q/K/V projections have a bias.</param>
 /// <param name="OutputBias">"output_bias": the output projection has a bias.</param>
-/// <param name="Scale">"scale": "inverse_sqrt_head_size" (the only value in version 1) → d^-1/2.</param>
-/// <param name="PairPrior">"pair_prior": ERNIE-RNA base-pairing prior; null when absent.</param>
-internal sealed record AttentionSpec(bool QkvBias, bool OutputBias, string Scale, SoftmaxAxis Softmax, PairPriorSpec? PairPrior);
+/// <param name="Scale">"scale": "inverse_sqrt_head_size" (the only value) → d^-1/2.</param>
+/// <param name="Softmax">Slot "attention.softmax".</param>
+/// <param name="Biases">Slot "attention.biases": the bias kinds, in spec order.</param>
+internal sealed record AttentionSpec(bool QkvBias, bool OutputBias, string Scale, KindSpec Softmax, EquatableArray<KindSpec> Biases);
 
-/// <summary>"attention.pair_prior": pair map AU/UA 2, CG/GC 3, GU/UG alpha; MLP 1 → heads/2 → heads; logits carried.</summary>
-internal sealed record PairPriorSpec(double Alpha, string Activation, bool ExposeBiases);
-
-/// <summary>"feed_forward": the default <c>hidden_act</c> and whether the two dense layers have biases.</summary>
-internal sealed record FeedForwardSpec(string Activation, bool Bias);
-
-/// <summary>"pooler": tanh(dense(h[:,0])). <paramref name="InCheckpoint"/>: published checkpoints hold its weights.</summary>
+/// <summary>"pooler": activation(dense(h[:,0])). <paramref name="InCheckpoint"/>: published checkpoints hold its weights.</summary>
 internal sealed record PoolerSpec(bool InCheckpoint, string Activation);
 
 /// <summary>"mlm_head".</summary>
 /// <param name="TransformActivation">"transform_activation": an activation name, or "hidden_act" to follow the config.</param>
 /// <param name="LayerNormEps">"layer_norm_eps": a number, or null ("layer_norm_eps" in JSON) to follow the config.</param>
-/// <param name="Tied">"tied": decoder weight is the word-embedding matrix.</param>
-/// <param name="Bias">"bias": a separate output bias <c>lm_head.bias</c>.</param>
+/// <param name="Tied">"tied": the default of <c>tie_word_embeddings</c>: the decoder weight is the word-embedding matrix.</param>
+/// <param name="Bias">"bias": an output bias <c>lm_head.bias</c> (also <c>lm_head.decoder.bias</c>).</param>
 internal sealed record MlmHeadSpec(string TransformActivation, double? LayerNormEps, bool Tied, bool Bias)
 {
     /// <summary>
@@ -153,23 +159,33 @@ internal sealed record MlmHeadSpec(string TransformActivation, double? LayerNorm
 }
 
 /// <summary>"tokenizer".</summary>
-/// <param name="Alphabet">"alphabet": "rna-standard-28", "rna-legacy-26", "rna-streamline" or a custom list (then "custom").</param>
+/// <param name="Alphabet">"alphabet": a built-in name or "custom".</param>
 /// <param name="Vocabulary">The full vocabulary in id order: the six special tokens, then the (k-mer) alphabet.</param>
-/// <param name="Nmers">"nmers": k of overlapping k-mers (1 = single nucleotides).</param>
+/// <param name="Segmentation">Slot "tokenizer.segmentation".</param>
 /// <param name="AddBos">"add_bos": prepend &lt;cls&gt;.</param>
 /// <param name="AddEos">"add_eos": append &lt;eos&gt;.</param>
 /// <param name="UpperCase">"upper_case": upper-case text chunks before lookup.</param>
 /// <param name="TToU">"t_to_u": replace T with U (after upper-casing).</param>
-/// <param name="ModelMaxLength">"model_max_length": a number, "positions" (= max_position_embeddings), or null (unbounded).</param>
+/// <param name="UToT">"u_to_t": replace U with T (after upper-casing; DNA vocabularies).</param>
+/// <param name="ModelMaxLength">"model_max_length": a number, "positions" (what the position kind supports), or null (unbounded).</param>
 internal sealed record TokenizerSpec(
     string Alphabet,
     EquatableArray<string> Vocabulary,
-    int Nmers,
+    KindSpec Segmentation,
     bool AddBos,
     bool AddEos,
     bool UpperCase,
     bool TToU,
-    MaxLengthSpec ModelMaxLength);
+    bool UToT,
+    MaxLengthSpec ModelMaxLength)
+{
+    public SegmentationKind SegmentationKind => (SegmentationKind)Segmentation.Kind;
+
+    /// <summary>k of the vocabulary's k-mers.</summary>
+    public int Nmers => SegmentationKind.Nmers(Segmentation);
+
+    public bool Codon => SegmentationKind.Codon;
+}
 
 internal enum MaxLengthKind
 {
@@ -183,10 +199,11 @@ internal sealed record MaxLengthSpec(MaxLengthKind Kind, int Value)
     public static readonly MaxLengthSpec Unbounded = new(MaxLengthKind.Unbounded, 0);
     public static readonly MaxLengthSpec FromPositions = new(MaxLengthKind.FromPositions, 0);
 
-    public int? Resolve(int maxPositions) => Kind switch
+    /// <summary>The length in tokens: <paramref name="positions"/> is what "positions" means for the spec's position kind.</summary>
+    public int? Resolve(int? positions) => Kind switch
     {
         MaxLengthKind.Fixed => Value,
-        MaxLengthKind.FromPositions => maxPositions,
+        MaxLengthKind.FromPositions => positions,
         _ => null,
     };
 }
@@ -213,7 +230,6 @@ internal sealed record TiedSpec(string Key, string Source);
 /// <param name="MemberName">A C# identifier for it, e.g. "SpliceBert510".</param>
 /// <param name="Dims">Resolved dimensions (VocabSize always resolved).</param>
 /// <param name="LayerNormEps">Resolved default layer_norm_eps.</param>
-/// <param name="MaxPositions">Resolved default max_position_embeddings.</param>
 /// <param name="HiddenAct">Resolved default hidden_act.</param>
 /// <param name="Tokenizer">Resolved tokenizer (vocabulary included).</param>
 /// <param name="PairwiseAlpha">Resolved pair-prior alpha (0 when the family has no pair prior).</param>
@@ -222,18 +238,36 @@ internal sealed record VariantSpec(
     string MemberName,
     DimsSpec Dims,
     double LayerNormEps,
-    int MaxPositions,
     string HiddenAct,
     string MlmTransformActivation,
     double? MlmLayerNormEps,
     TokenizerSpec Tokenizer,
     double PairwiseAlpha)
 {
+    /// <summary>Resolved default max_position_embeddings.</summary>
+    public int MaxPositions => Dims.MaxPositions;
+
     /// <summary>"output_attention_biases": the variant's config returns the carried attention logits by default.</summary>
     public bool OutputAttentionBiases { get; init; }
 
     /// <summary>"architecture": the model class its checkpoints hold: null = masked LM, "secondary_structure" = the SS model.</summary>
     public string? Architecture { get; init; }
+
+    /// <summary>The longest sequence in tokens (special tokens included) the tokenizer allows, or null when unbounded.</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Defaults of the config-bound switches (<see cref="SwitchSpec"/>), by config key.</summary>
+    public EquatableArray<KindValue> Switches { get; init; } = EquatableArray<KindValue>.Empty;
+
+    public bool Switch(SwitchSpec spec)
+    {
+        if (spec.ConfigKey is null) return spec.Default;
+        foreach (var s in Switches)
+        {
+            if (s.Name == spec.ConfigKey) return (bool)s.Value!;
+        }
+        return spec.Default;
+    }
 }
 
 /// <summary>The parse result of one spec (file or attribute spec): the model (null when it has errors) and every diagnostic.</summary>

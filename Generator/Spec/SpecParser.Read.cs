@@ -1,11 +1,16 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis.Text;
 using RnaLm.Generator.Diagnostics;
 using RnaLm.Generator.Json;
+using RnaLm.Generator.Kinds;
+using RnaLm.Generator.Model;
 
 namespace RnaLm.Generator.Spec;
 
-// Pass 2: the schema. Reads the family (top level) into fields of the parser and a SpecConfig.
+// Pass 2: the schema. Reads the family (top level) into fields of the parser and a SpecConfig. Slots are read through
+// their kinds (Kinds/KindRegistry): the kind decides which fields the slot's object may hold.
 internal sealed partial class SpecParser
 {
     private const string DefaultNamespace = "RnaLm.Models";
@@ -16,33 +21,29 @@ internal sealed partial class SpecParser
     private string _namespace = DefaultNamespace;
     private string _description = "";
 
-    // Architecture (values variants cannot change). Nullable ones are inputs of model rules:
-    // null means missing or invalid, already reported.
-    private NormPlacement _placement;
-    private bool _normFinal;
-    private PositionKind? _positionKind;
-    private SinusoidalSpec? _sinusoidal;
-    private Val<int>? _rotaryDim;
-    private double _rotaryBase;
-    private bool _rotaryInterleaved;
-    private bool _rotaryStoredFrequencies;
+    // Architecture (values variants cannot change). Null means missing or invalid, already reported.
+    private KindSpec? _norm;
+    private KindSpec? _layer;
+    private KindSpec? _position;
+    private KindSpec? _softmax;
+    private KindSpec? _feedForward;
+    private readonly List<KindSpec> _biases = new();
+    private bool _biasesOk = true;
     private TokenTypeSpec? _tokenType;
-    private bool _embeddingLayerNorm;
+    private SwitchSpec? _embeddingLayerNorm;
+    private SwitchSpec? _tokenDropout;
     private bool _zeroPad;
     private bool _qkvBias;
     private bool _outputBias;
     private string _scale = "inverse_sqrt_head_size";
-    private Val<SoftmaxAxis>? _softmax;
-    /// <summary>The "pair_prior" property name when the family has a pair prior object.</summary>
-    private TextSpan? _pairPrior;
-    private string _pairActivation = "gelu";
-    private bool _pairExposeBiases;
-    private bool _feedForwardBias;
     private bool _poolerInCheckpoint;
     private string _poolerActivation = "tanh";
     private bool _mlmTied;
     private bool _mlmBias;
     private CheckpointSpec? _checkpoint;
+
+    /// <summary>Where each architecture value of a slot was written ("position.dim", "attention.biases.pair_prior", ...).</summary>
+    private readonly Dictionary<string, TextSpan> _spans = new(System.StringComparer.Ordinal);
 
     /// <summary>Reads the (merged) top-level object; returns null when the spec cannot be built.</summary>
     private ModelSpec? ParseSpec(JsonObject root)
@@ -54,10 +55,12 @@ internal sealed partial class SpecParser
         ReadIdentity(root);
         var config = new SpecConfig();
         ReadDims(root, config);
-        ReadNorm(root, config);
+        _norm = ReadSlot(root, "", "norm", KindRegistry.Norm, config, required: true);
+        _layer = ReadSlot(root, "", "layer", KindRegistry.Layer, config, required: false);
+        _position = ReadSlot(root, "", "position", KindRegistry.Position, config, required: true);
         ReadEmbeddings(root, config);
         ReadAttention(root, config);
-        ReadFeedForward(root, config);
+        _feedForward = ReadSlot(root, "", "feed_forward", KindRegistry.FeedForward, config, required: true);
         ReadPooler(root);
         ReadMlmHead(root, config);
         ReadHeads(root);
@@ -84,7 +87,7 @@ internal sealed partial class SpecParser
             Report(DiagnosticDescriptors.WrongValueType, property.ValueSpan, "spec_version", "an integer", property.Value.Describe());
             return true;
         }
-        if (number.RawText != "1")
+        if (number.RawText != "2")
         {
             Report(DiagnosticDescriptors.UnsupportedSpecVersion, number.Span, number.RawText);
             return false;
@@ -141,34 +144,159 @@ internal sealed partial class SpecParser
     private void ReadDims(JsonObject root, SpecConfig config)
     {
         config.VocabSize = Val<int?>.Default(null);
+        config.MaxPositions = Val<int>.Default(0);
         var dims = Section(root, "", "dims", required: true);
         if (dims is null) return;
         foreach (var name in new[] { "hidden", "layers", "heads", "intermediate" })
         {
             if (Required(dims, "dims", name) is { } property) ApplyConfigValue(config, "dims." + name, property.Value, "dims." + name, false);
         }
-        if (dims.Find("vocab_size") is { } vocabSize) ApplyConfigValue(config, "dims.vocab_size", vocabSize.Value, "dims.vocab_size", false);
+        foreach (var name in new[] { "vocab_size", "max_positions" })
+        {
+            if (dims.Find(name) is { } property) ApplyConfigValue(config, "dims." + name, property.Value, "dims." + name, false);
+        }
+        _spans["dims"] = dims.OpenBraceSpan;
     }
 
-    private void ReadNorm(JsonObject root, SpecConfig config)
+    // ------------------------------------------------------------------ slots
+
+    /// <summary>
+    /// Reads a slot: absent (the slot's default kind, unless <paramref name="required"/>), a kind name, or an object with
+    /// <c>"kind"</c> and the kind's fields. Configuration fields go to <paramref name="config"/> under "path.field".
+    /// </summary>
+    private KindSpec? ReadSlot(JsonObject parent, string parentPath, string name, Slot slot, SpecConfig config, bool required)
     {
-        var norm = Section(root, "", "norm", required: true);
-        if (norm is null) return;
-        var placement = OptionalEnum(norm, "norm", "placement", SpecSchema.Placements, "post");
-        _placement = placement?.Value == "pre" ? NormPlacement.Pre : NormPlacement.Post;
-        if (Required(norm, "norm", "eps") is { } eps) ApplyConfigValue(config, "norm.eps", eps.Value, "norm.eps", false);
-        _normFinal = OptionalBool(norm, "norm", "final", false)?.Value ?? false;
+        var property = parent.Find(name);
+        string path = SpecSchema.Join(parentPath, name);
+        if (property is null)
+        {
+            if (required || slot.DefaultKind is null)
+            {
+                if (required) Report(DiagnosticDescriptors.MissingRequiredField, parent.OpenBraceSpan, path);
+                return null;
+            }
+            return ReadKind(null, path, slot, slot.Find(slot.DefaultKind)!, parent.OpenBraceSpan, config);
+        }
+        _spans[path] = property.NameSpan;
+        return ReadKindNode(property.Value, path, slot, config);
     }
+
+    /// <summary>A slot's value: a kind name or an object. Null after reporting.</summary>
+    private KindSpec? ReadKindNode(JsonNode node, string path, Slot slot, SpecConfig config)
+    {
+        switch (node)
+        {
+            case JsonString kindName:
+            {
+                var kind = FindKind(slot, kindName, path);
+                return kind is null ? null : ReadKind(null, path, slot, kind, node.Span, config);
+            }
+            case JsonObject obj:
+            {
+                Kind? kind;
+                if (obj.Find("kind") is { } kindProperty)
+                {
+                    if (kindProperty.Value is not JsonString kindValue)
+                    {
+                        Report(DiagnosticDescriptors.WrongValueType, kindProperty.ValueSpan, path + ".kind", "a string", kindProperty.Value.Describe());
+                        return null;
+                    }
+                    kind = FindKind(slot, kindValue, path + ".kind");
+                    _spans[path + ".kind"] = kindProperty.ValueSpan;
+                }
+                else if (slot.DefaultKind is { } defaultKind)
+                {
+                    kind = slot.Find(defaultKind);
+                }
+                else
+                {
+                    Report(DiagnosticDescriptors.MissingRequiredField, obj.OpenBraceSpan, path + ".kind");
+                    return null;
+                }
+                if (kind is null) return null;
+                return ReadKind(obj, path, slot, kind, obj.OpenBraceSpan, config);
+            }
+            default:
+                Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "an object or a kind name", node.Describe());
+                return null;
+        }
+    }
+
+    private Kind? FindKind(Slot slot, JsonString name, string path)
+    {
+        var kind = slot.Find(name.Value);
+        if (kind is null)
+        {
+            Report(DiagnosticDescriptors.InvalidEnumValue, name.Span, path, Raw(name), Quote(slot.KindNames));
+        }
+        return kind;
+    }
+
+    /// <summary>Reads a kind's fields from <paramref name="obj"/> (null: all defaults), reporting unknown and misplaced fields.</summary>
+    private KindSpec? ReadKind(JsonObject? obj, string path, Slot slot, Kind kind, TextSpan missingAt, SpecConfig config)
+    {
+        bool ok = true;
+        if (obj is not null)
+        {
+            foreach (var property in obj.Properties)
+            {
+                if (property.Name == "kind" || kind.Field(property.Name) is not null) continue;
+                var owners = slot.Kinds.Where(k => k.Field(property.Name) is not null).Select(k => "\"" + k.Name + "\"").ToList();
+                if (owners.Count > 0)
+                {
+                    Report(DiagnosticDescriptors.FieldNotAllowedHere, property.NameSpan, path + "." + property.Name,
+                        "'" + path + ".kind' is " + string.Join(" or ", owners));
+                }
+                else
+                {
+                    string container = "'" + path + "'";
+                    Report(DiagnosticDescriptors.UnknownField, property.NameSpan, property.Name, container,
+                        SpecSchema.DidYouMean(property.Name, kind.Fields.Select(f => f.Name).Concat(new[] { "kind" })));
+                }
+            }
+        }
+        var values = ImmutableArray.CreateBuilder<KindValue>(kind.Fields.Length);
+        foreach (var field in kind.Fields)
+        {
+            string fieldPath = path + "." + field.Name;
+            var property = obj?.Find(field.Name);
+            object? value = field.Default;
+            TextSpan? span = null;
+            if (property is null)
+            {
+                if (field.Required)
+                {
+                    Report(DiagnosticDescriptors.MissingRequiredField, missingAt, fieldPath);
+                    ok = false;
+                    if (field.Overridable) config.KindFields[fieldPath] = null;
+                    continue;
+                }
+            }
+            else
+            {
+                value = field.Type.Read(property.Value, fieldPath, this);
+                span = property.ValueSpan;
+                _spans[fieldPath] = property.ValueSpan;
+                if (ReferenceEquals(value, FieldType.Invalid))
+                {
+                    ok = false;
+                    if (field.Overridable) config.KindFields[fieldPath] = null;
+                    continue;
+                }
+            }
+            if (field.Overridable) config.KindFields[fieldPath] = new Val<object?>(value, span);
+            values.Add(new KindValue(field.Name, value));
+        }
+        return ok ? new KindSpec(slot.Path, kind.Name, values.ToImmutable().ToEquatableArray()) : null;
+    }
+
+    // ------------------------------------------------------------------ sections
 
     private void ReadEmbeddings(JsonObject root, SpecConfig config)
     {
-        var embeddings = Section(root, "", "embeddings", required: true);
-        if (embeddings is null) return;
-
-        var position = Section(embeddings, "embeddings", "position", required: true);
-        if (position is not null) ReadPosition(position, config);
-
-        if (embeddings.Find("token_type") is { } tokenType && tokenType.Value is not JsonNull)
+        const string path = "embeddings";
+        var embeddings = Section(root, "", path, required: false);
+        if (embeddings?.Find("token_type") is { } tokenType && tokenType.Value is not JsonNull)
         {
             if (tokenType.Value is JsonObject tokenTypeObj)
             {
@@ -184,92 +312,54 @@ internal sealed partial class SpecParser
                 Report(DiagnosticDescriptors.WrongValueType, tokenType.ValueSpan, "embeddings.token_type", "an object or null", tokenType.Value.Describe());
             }
         }
-        _embeddingLayerNorm = OptionalBool(embeddings, "embeddings", "layer_norm", true)?.Value ?? true;
-        _zeroPad = OptionalBool(embeddings, "embeddings", "zero_pad", false)?.Value ?? false;
+        _embeddingLayerNorm = ReadSwitch(embeddings, path, "layer_norm", true, config);
+        _tokenDropout = ReadSwitch(embeddings, path, "token_dropout", false, config);
+        _zeroPad = OptionalBool(embeddings, path, "zero_pad", false)?.Value ?? false;
     }
 
-    private void ReadPosition(JsonObject position, SpecConfig config)
+    /// <summary>
+    /// A switch: a boolean (fixed by the spec), or <c>{ "default": bool, "config": "key" }</c> (read from that config.json
+    /// key; variants may change the default). Null after reporting.
+    /// </summary>
+    private SwitchSpec? ReadSwitch(JsonObject? parent, string parentPath, string name, bool defaultValue, SpecConfig config)
     {
-        const string path = "embeddings.position";
-        if (Required(position, path, "kind") is { } kind && ReadEnum(kind.Value, path + ".kind", SpecSchema.PositionKinds, false) is { } kindValue)
+        string path = parentPath + "." + name;
+        var property = Optional(parent, name);
+        if (property is null) return new SwitchSpec(defaultValue, null);
+        _spans[path] = property.NameSpan;
+        switch (property.Value)
         {
-            _positionKind = kindValue.Value switch
+            case JsonBoolean b:
+                return new SwitchSpec(b.Value, null);
+            case JsonObject obj:
             {
-                "learned" => PositionKind.Learned,
-                "sinusoidal" => PositionKind.Sinusoidal,
-                "rotary" => PositionKind.Rotary,
-                _ => PositionKind.None,
-            };
-        }
-
-        bool needsMax = _positionKind is PositionKind.Learned or PositionKind.Sinusoidal;
-        var max = needsMax ? Required(position, path, "max") : position.Find("max");
-        if (max is not null) ApplyConfigValue(config, path + ".max", max.Value, path + ".max", false);
-        else if (!needsMax) config.PositionMax = Val<int>.Default(0);
-
-        var sinusoidal = position.Find("sinusoidal");
-        if (sinusoidal is not null && _positionKind is { } k1 && k1 != PositionKind.Sinusoidal)
-        {
-            Report(DiagnosticDescriptors.FieldNotAllowedHere, sinusoidal.NameSpan, path + ".sinusoidal", "'embeddings.position.kind' is \"sinusoidal\"");
-        }
-        else if (_positionKind == PositionKind.Sinusoidal)
-        {
-            JsonObject? obj = null;
-            if (sinusoidal is not null)
-            {
-                obj = AsObject(sinusoidal.Value, path + ".sinusoidal");
-                if (obj is not null) CheckFields(obj, path + ".sinusoidal", path + ".sinusoidal");
+                CheckFields(obj, path, path);
+                var value = OptionalBool(obj, path, "default", defaultValue);
+                string? key = null;
+                if (obj.Find("config") is { } keyProperty && ReadString(keyProperty.Value, path + ".config") is { } keyValue)
+                {
+                    if (NameRules.IsPlainIdentifier(keyValue.Value) && keyValue.Value == keyValue.Value.ToLowerInvariant())
+                    {
+                        key = keyValue.Value;
+                    }
+                    else
+                    {
+                        Report(DiagnosticDescriptors.InvalidIdentifier, keyProperty.ValueSpan, path + ".config", keyValue.Value,
+                            "a config.json key is lower-case letters, digits and '_', starting with a letter");
+                        return null;
+                    }
+                }
+                if (value is null) return null;
+                if (key is not null)
+                {
+                    config.Switches[path] = new Val<bool>(value.Value.Value, obj.Find("default")?.ValueSpan);
+                }
+                return new SwitchSpec(value.Value.Value, key);
             }
-            var paddingAware = OptionalBool(obj, path + ".sinusoidal", "padding_aware", true);
-            var offsetProperty = Optional(obj, "offset");
-            var offset = offsetProperty is null ? Val<int>.Default(1) : ReadInt(offsetProperty.Value, path + ".sinusoidal.offset", 0, false);
-            if (paddingAware is { } p && offset is { } o) _sinusoidal = new SinusoidalSpec(p.Value, o.Value);
+            default:
+                Report(DiagnosticDescriptors.WrongValueType, property.ValueSpan, path, "a boolean or an object", property.Value.Describe());
+                return null;
         }
-
-        var rotary = position.Find("rotary");
-        if (rotary is not null && _positionKind is { } k2 && k2 != PositionKind.Rotary)
-        {
-            Report(DiagnosticDescriptors.FieldNotAllowedHere, rotary.NameSpan, path + ".rotary", "'embeddings.position.kind' is \"rotary\"");
-        }
-        else if (_positionKind == PositionKind.Rotary)
-        {
-            if (rotary is null)
-            {
-                Report(DiagnosticDescriptors.MissingRequiredField, position.OpenBraceSpan, path + ".rotary");
-            }
-            else if (AsObject(rotary.Value, path + ".rotary") is { } obj)
-            {
-                ReadRotary(obj, path + ".rotary");
-            }
-        }
-    }
-
-    private void ReadRotary(JsonObject rotary, string path)
-    {
-        CheckFields(rotary, path, path);
-        if (Required(rotary, path, "dim") is { } dim && ReadInt(dim.Value, path + ".dim", 1, false) is { } dimValue)
-        {
-            if (dimValue.Value % 2 != 0)
-            {
-                Report(DiagnosticDescriptors.InvalidRotaryDim, dim.ValueSpan, Str(dimValue.Value), "it must be even (features rotate in pairs)");
-            }
-            else
-            {
-                _rotaryDim = dimValue;
-            }
-        }
-        var baseProperty = rotary.Find("base");
-        _rotaryBase = 10000;
-        if (baseProperty is not null && ReadNumber(baseProperty.Value, path + ".base", positive: true, false) is { } rotaryBase)
-        {
-            _rotaryBase = rotaryBase.Value;
-            if (rotaryBase.Value < 1e3 || rotaryBase.Value > 1e7)
-            {
-                Report(DiagnosticDescriptors.UnusualRotaryBase, baseProperty.ValueSpan, ((JsonNumber)baseProperty.Value).RawText);
-            }
-        }
-        _rotaryInterleaved = OptionalBool(rotary, path, "interleaved", true)?.Value ?? true;
-        _rotaryStoredFrequencies = OptionalBool(rotary, path, "stored_frequencies", true)?.Value ?? true;
     }
 
     private void ReadAttention(JsonObject root, SpecConfig config)
@@ -279,43 +369,48 @@ internal sealed partial class SpecParser
         _qkvBias = OptionalBool(attention, path, "qkv_bias", true)?.Value ?? true;
         _outputBias = OptionalBool(attention, path, "output_bias", true)?.Value ?? true;
         _scale = OptionalEnum(attention, path, "scale", SpecSchema.Scales, "inverse_sqrt_head_size")?.Value ?? "inverse_sqrt_head_size";
-        if (OptionalEnum(attention, path, "softmax", SpecSchema.Softmaxes, "keys") is { } softmax)
-        {
-            _softmax = new Val<SoftmaxAxis>(softmax.Value == "queries" ? SoftmaxAxis.Queries : SoftmaxAxis.Keys, softmax.Span);
-        }
+        _softmax = attention is null
+            ? new KindSpec(KindRegistry.Softmax.Path, KindRegistry.Softmax.DefaultKind!, Model.EquatableArray<KindValue>.Empty)
+            : ReadSlot(attention, path, "softmax", KindRegistry.Softmax, config, required: false);
 
-        var pairPrior = Optional(attention, "pair_prior");
-        if (pairPrior is null || pairPrior.Value is JsonNull) return;
-        if (pairPrior.Value is not JsonObject prior)
+        var biases = Optional(attention, "biases");
+        if (biases is null || biases.Value is JsonNull) return;
+        if (biases.Value is not JsonObject obj)
         {
-            Report(DiagnosticDescriptors.WrongValueType, pairPrior.ValueSpan, path + ".pair_prior", "an object or null", pairPrior.Value.Describe());
+            Report(DiagnosticDescriptors.WrongValueType, biases.ValueSpan, path + ".biases", "an object keyed by bias kind", biases.Value.Describe());
+            _biasesOk = false;
             return;
         }
-        const string priorPath = path + ".pair_prior";
-        CheckFields(prior, priorPath, priorPath);
-        _pairPrior = pairPrior.NameSpan;
-        config.PairAlpha = new Val<double>(0.8, null);
-        if (prior.Find("alpha") is { } alpha) ApplyConfigValue(config, priorPath + ".alpha", alpha.Value, priorPath + ".alpha", false);
-        _pairActivation = OptionalEnum(prior, priorPath, "activation", SpecSchema.Activations, "gelu")?.Value ?? "gelu";
-        _pairExposeBiases = OptionalBool(prior, priorPath, "expose_biases", true)?.Value ?? true;
-
-        if (_softmax is { Value: SoftmaxAxis.Queries } queries)
+        var slot = KindRegistry.AttentionBias;
+        foreach (var property in obj.Properties)
         {
-            ReportRule(false, pairPrior.NameSpan, DiagnosticDescriptors.InvalidPairPrior,
-                new[] { queries.Origin, new Origin(pairPrior.NameSpan, false) },
-                "with softmax \"queries\"; it needs softmax \"keys\"");
+            string biasPath = path + ".biases." + property.Name;
+            var kind = slot.Find(property.Name);
+            if (kind is null)
+            {
+                Report(DiagnosticDescriptors.UnknownField, property.NameSpan, property.Name, "'attention.biases'",
+                    SpecSchema.DidYouMean(property.Name, slot.KindNames));
+                _biasesOk = false;
+                continue;
+            }
+            if (property.Value is JsonNull) continue;
+            if (property.Value is not JsonObject biasObj)
+            {
+                Report(DiagnosticDescriptors.WrongValueType, property.ValueSpan, biasPath, "an object or null", property.Value.Describe());
+                _biasesOk = false;
+                continue;
+            }
+            if (biasObj.Find("kind") is { } explicitKind)
+            {
+                Report(DiagnosticDescriptors.FieldNotAllowedHere, explicitKind.NameSpan, biasPath + ".kind", "a slot holds one kind (a bias's kind is its key)");
+                _biasesOk = false;
+                continue;
+            }
+            _spans[biasPath] = property.NameSpan;
+            var spec = ReadKind(biasObj, biasPath, slot, kind, biasObj.OpenBraceSpan, config);
+            if (spec is null) _biasesOk = false;
+            else _biases.Add(spec);
         }
-    }
-
-    private void ReadFeedForward(JsonObject root, SpecConfig config)
-    {
-        var feedForward = Section(root, "", "feed_forward", required: true);
-        if (feedForward is null) return;
-        if (Required(feedForward, "feed_forward", "activation") is { } activation)
-        {
-            ApplyConfigValue(config, "feed_forward.activation", activation.Value, "feed_forward.activation", false);
-        }
-        _feedForwardBias = OptionalBool(feedForward, "feed_forward", "bias", true)?.Value ?? true;
     }
 
     private void ReadPooler(JsonObject root)
@@ -394,10 +489,10 @@ internal sealed partial class SpecParser
         {
             Report(DiagnosticDescriptors.ValueOutOfRange, k.ValueSpan, path + ".kernel_size", "odd (so the map keeps its size)", Str(kernel));
         }
-        if (_pairPrior is null)
+        if (!_biases.Any(b => ((AttentionBiasKind)b.Kind).CarriesLogits) && _biasesOk)
         {
             Report(DiagnosticDescriptors.HeadInputMissing, ssProperty.NameSpan, path,
-                "the carried attention logits of the pair prior", "the family has no attention.pair_prior");
+                "the carried attention logits of the pair prior", "the family has no attention.biases.pair_prior");
         }
         _secondaryStructure = new SecondaryStructureSpec(head, channels, blocks, kernel);
         _secondaryStructureName = ssProperty.NameSpan;
@@ -423,7 +518,8 @@ internal sealed partial class SpecParser
         string activation = OptionalEnum(head, path, "transform_activation", SpecSchema.Activations, "gelu")?.Value ?? "gelu";
         double eps = 1e-12;
         if (Optional(head, "layer_norm_eps") is { } epsProperty) eps = ReadEps(epsProperty.Value, path + ".layer_norm_eps", false)?.Value ?? eps;
-        return new TaskHeadSpec(transform, activation, eps);
+        bool unfold = name == "token" && (OptionalBool(head, path, "unfold_kmers", false)?.Value ?? false);
+        return new TaskHeadSpec(transform, activation, eps, unfold);
     }
 
     /// <summary>"output_attention_biases" and "architecture": configuration defaults a variant may change.</summary>
@@ -442,14 +538,12 @@ internal sealed partial class SpecParser
         const string path = "tokenizer";
         var tokenizer = Section(root, "", path, required: false);
         config.Alphabet = Val<AlphabetChoice?>.Default(null);
-        config.Nmers = Val<int>.Default(1);
+        config.Segmentation = Val<KindSpec>.Default(new KindSpec(KindRegistry.Segmentation.Path, "single", Model.EquatableArray<KindValue>.Empty));
         config.AddBos = config.AddEos = config.UpperCase = config.TToU = Val<bool>.Default(true);
-        config.ModelMaxLength = _positionKind switch
-        {
-            PositionKind.Learned => Val<MaxLengthSpec>.Default(MaxLengthSpec.FromPositions),
-            null => null,
-            _ => Val<MaxLengthSpec>.Default(MaxLengthSpec.Unbounded),
-        };
+        config.UToT = Val<bool>.Default(false);
+        config.ModelMaxLength = _position?.Kind is PositionKind kind
+            ? Val<MaxLengthSpec>.Default(kind.UsableTokens(_position) is null ? MaxLengthSpec.Unbounded : MaxLengthSpec.FromPositions)
+            : null;
         if (tokenizer is null) return;
         foreach (var property in tokenizer.Properties)
         {
@@ -458,9 +552,68 @@ internal sealed partial class SpecParser
         }
     }
 
+    /// <summary>True when a variant may set <paramref name="path"/>: a configuration value of this spec.</summary>
+    private bool IsOverridable(string path)
+    {
+        if (SpecSchema.Overridable.Contains(path)) return true;
+        if (_switchPaths.Contains(path)) return SwitchAt(path)?.IsConfig == true;
+        foreach (var kind in FamilyKinds())
+        {
+            string prefix = kind.Path + ".";
+            if (!path.StartsWith(prefix, System.StringComparison.Ordinal)) continue;
+            if (kind.Spec.Kind.Field(path.Substring(prefix.Length)) is { Overridable: true }) return true;
+        }
+        return false;
+    }
+
+    /// <summary>True when <paramref name="path"/> is an object that contains fields a variant may set.</summary>
+    private bool HasOverridableDescendant(string path)
+    {
+        if (path.Length == 0) return true;
+        string prefix = path + ".";
+        if (SpecSchema.Overridable.Any(p => p.StartsWith(prefix, System.StringComparison.Ordinal))) return true;
+        if (_switchPaths.Any(p => p.StartsWith(prefix, System.StringComparison.Ordinal))) return true;
+        foreach (var kind in FamilyKinds())
+        {
+            if ((kind.Path == path || kind.Path.StartsWith(prefix, System.StringComparison.Ordinal)) && kind.Spec.Kind.Fields.Any(f => f.Overridable)) return true;
+        }
+        return false;
+    }
+
+    private static readonly string[] _switchPaths = { "embeddings.layer_norm", "embeddings.token_dropout" };
+
+    private SwitchSpec? SwitchAt(string path) => path switch
+    {
+        "embeddings.layer_norm" => _embeddingLayerNorm,
+        "embeddings.token_dropout" => _tokenDropout,
+        _ => null,
+    };
+
+    /// <summary>The family's parsed slots with their JSON paths.</summary>
+    private IEnumerable<(string Path, KindSpec Spec)> FamilyKinds()
+    {
+        if (_norm is not null) yield return ("norm", _norm);
+        if (_layer is not null) yield return ("layer", _layer);
+        if (_position is not null) yield return ("position", _position);
+        if (_softmax is not null) yield return ("attention.softmax", _softmax);
+        foreach (var bias in _biases) yield return ("attention.biases." + bias.KindName, bias);
+        if (_feedForward is not null) yield return ("feed_forward", _feedForward);
+    }
+
+    /// <summary>The field definition of a kind field path ("norm.eps"), or null.</summary>
+    private FieldDef? KindField(string path)
+    {
+        foreach (var kind in FamilyKinds())
+        {
+            string prefix = kind.Path + ".";
+            if (path.StartsWith(prefix, System.StringComparison.Ordinal) && kind.Spec.Kind.Field(path.Substring(prefix.Length)) is { } field) return field;
+        }
+        return null;
+    }
+
     /// <summary>
-    /// Reads one configuration value (a path in <see cref="SpecSchema.Overridable"/>) into
-    /// <paramref name="config"/>: shared by the family and its variants.
+    /// Reads one configuration value (a path <see cref="IsOverridable"/> accepts) into <paramref name="config"/>: shared by
+    /// the family and its variants.
     /// </summary>
     private void ApplyConfigValue(SpecConfig config, string schemaPath, JsonNode node, string displayPath, bool overridden)
     {
@@ -471,30 +624,34 @@ internal sealed partial class SpecParser
             case "dims.heads": config.Heads = ReadInt(node, displayPath, 1, overridden); break;
             case "dims.intermediate": config.Intermediate = ReadInt(node, displayPath, 1, overridden); break;
             case "dims.vocab_size": config.VocabSize = ReadVocabSize(node, displayPath, overridden); break;
-            case "norm.eps": config.Eps = ReadEps(node, displayPath, overridden); break;
-            case "embeddings.position.max":
-                int min = _positionKind is PositionKind.Learned or PositionKind.Sinusoidal ? 1 : 0;
-                config.PositionMax = ReadInt(node, displayPath, min, overridden);
-                break;
-            case "feed_forward.activation": config.HiddenAct = ReadEnum(node, displayPath, SpecSchema.Activations, overridden); break;
+            case "dims.max_positions": config.MaxPositions = ReadInt(node, displayPath, 0, overridden); break;
             case "mlm_head.transform_activation":
                 config.MlmTransformActivation = ReadEnum(node, displayPath, SpecSchema.MlmActivations, overridden);
                 break;
             case "mlm_head.layer_norm_eps": config.MlmLayerNormEps = ReadMlmEps(node, displayPath, overridden); break;
-            case "attention.pair_prior.alpha": config.PairAlpha = ReadNumber(node, displayPath, positive: false, overridden); break;
             case "tokenizer.alphabet": config.Alphabet = ReadAlphabet(node, displayPath, overridden); break;
-            case "tokenizer.nmers": config.Nmers = ReadInt(node, displayPath, 1, overridden); break;
+            case "tokenizer.segmentation":
+                if (ReadKindNode(node, displayPath, KindRegistry.Segmentation, config) is { } segmentation)
+                {
+                    config.Segmentation = new Val<KindSpec>(segmentation, node.Span, overridden);
+                }
+                else
+                {
+                    config.Segmentation = null;
+                }
+                break;
             case "tokenizer.add_bos": config.AddBos = ReadBool(node, displayPath, overridden); break;
             case "tokenizer.add_eos": config.AddEos = ReadBool(node, displayPath, overridden); break;
             case "tokenizer.upper_case": config.UpperCase = ReadBool(node, displayPath, overridden); break;
             case "tokenizer.t_to_u": config.TToU = ReadBool(node, displayPath, overridden); break;
+            case "tokenizer.u_to_t": config.UToT = ReadBool(node, displayPath, overridden); break;
             case "tokenizer.model_max_length": config.ModelMaxLength = ReadMaxLength(node, displayPath, overridden); break;
             case "output_attention_biases":
                 config.OutputAttentionBiases = ReadBool(node, displayPath, overridden);
-                if (config.OutputAttentionBiases is { Value: true } && _pairPrior is null)
+                if (config.OutputAttentionBiases is { Value: true } && _biasesOk && !_biases.Any(b => ((AttentionBiasKind)b.Kind).CarriesLogits))
                 {
                     Report(DiagnosticDescriptors.HeadInputMissing, node.Span, displayPath,
-                        "the attention biases of the pair prior", "the family has no attention.pair_prior");
+                        "the attention biases of the pair prior", "the family has no attention.biases.pair_prior");
                 }
                 break;
             case "architecture":
@@ -505,7 +662,20 @@ internal sealed partial class SpecParser
                         "the secondary-structure head", "the family declares no heads.secondary_structure");
                 }
                 break;
-            default: throw new System.InvalidOperationException("not a configuration path: " + schemaPath);
+            default:
+                if (System.Array.IndexOf(_switchPaths, schemaPath) >= 0)
+                {
+                    // A variant's switch default: a boolean.
+                    config.Switches[schemaPath] = ReadBool(node, displayPath, overridden);
+                    break;
+                }
+                if (KindField(schemaPath) is { } field)
+                {
+                    var value = field.Type.Read(node, displayPath, this);
+                    config.KindFields[schemaPath] = ReferenceEquals(value, FieldType.Invalid) ? null : new Val<object?>(value, node.Span, overridden);
+                    break;
+                }
+                throw new System.InvalidOperationException("not a configuration path: " + schemaPath);
         }
     }
 
@@ -599,4 +769,18 @@ internal sealed partial class SpecParser
         if (!ok) return null;
         return new Val<AlphabetChoice?>(new AlphabetChoice(Vocabularies.Custom, builder.ToImmutable(), spans.ToImmutable()), node.Span, overridden);
     }
+
+    // ------------------------------------------------------------------ IValueReader (kind fields)
+
+    int? IValueReader.Int(JsonNode node, string path, int min) => ReadInt(node, path, min, false)?.Value;
+
+    double? IValueReader.Number(JsonNode node, string path, bool positive) => ReadNumber(node, path, positive, false)?.Value;
+
+    double? IValueReader.Eps(JsonNode node, string path) => ReadEps(node, path, false)?.Value;
+
+    bool? IValueReader.Bool(JsonNode node, string path) => ReadBool(node, path, false)?.Value;
+
+    string? IValueReader.Enum(JsonNode node, string path, IReadOnlyList<string> allowed) => ReadEnum(node, path, allowed, false)?.Value;
+
+    void IValueReader.Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, TextSpan span, params string[] args) => Report(descriptor, span, args);
 }

@@ -1,4 +1,7 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
+using RnaLm.Generator.Kinds;
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis.Text;
@@ -13,37 +16,30 @@ namespace RnaLm.Generator.Spec;
 internal sealed partial class SpecParser
 {
     /// <summary>
-    /// Checks the rules that combine configuration values and resolves the tokenizer. Returns the
-    /// tokenizer when every value it needs is valid (null otherwise, with diagnostics reported
-    /// unless they were reported earlier).
+    /// Checks the rules that combine configuration values (the kinds' own rules included) and resolves the tokenizer.
+    /// Returns the tokenizer when every value it needs is valid (null otherwise, with diagnostics reported unless they
+    /// were reported earlier).
     /// </summary>
     private TokenizerSpec? CheckConfig(SpecConfig c, bool isVariant, TextSpan fallback)
     {
         // Rule 1: hidden % heads == 0, reported at "heads".
-        bool headsOk = false;
-        if (c.Hidden is { } hidden && c.Heads is { } heads)
+        if (c.Hidden is { } hidden && c.Heads is { } heads && hidden.Value % heads.Value != 0)
         {
-            if (hidden.Value % heads.Value != 0)
+            ReportRule(isVariant, fallback, DiagnosticDescriptors.HiddenNotDivisibleByHeads,
+                new[] { heads.Origin, hidden.Origin }, Str(hidden.Value), Str(heads.Value));
+        }
+
+        // A position kind that sizes a table needs max_positions.
+        if (_position?.Kind is PositionKind { NeedsMaxPositions: true } positionKind && c.MaxPositions is { Value: < 1 } noPositions)
+        {
+            if (noPositions.Span is null)
             {
-                ReportRule(isVariant, fallback, DiagnosticDescriptors.HiddenNotDivisibleByHeads,
-                    new[] { heads.Origin, hidden.Origin }, Str(hidden.Value), Str(heads.Value));
+                if (!isVariant) Report(DiagnosticDescriptors.MissingRequiredField, _spans.TryGetValue("dims", out var dims) ? dims : fallback, "dims.max_positions");
             }
             else
             {
-                headsOk = true;
-            }
-        }
-
-        // Rule 3: rotary dim <= head size (evenness is checked where "dim" is read).
-        if (headsOk && _positionKind == PositionKind.Rotary && _rotaryDim is { } dim)
-        {
-            int headSize = c.Hidden!.Value.Value / c.Heads!.Value.Value;
-            if (dim.Value > headSize)
-            {
-                ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidRotaryDim,
-                    new[] { dim.Origin, c.Heads.Value.Origin, c.Hidden.Value.Origin },
-                    Str(dim.Value),
-                    "it is larger than the head size " + Str(headSize) + " (hidden size " + Str(c.Hidden.Value.Value) + " / " + Str(c.Heads.Value.Value) + " heads)");
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.ValueOutOfRange, new[] { noPositions.Origin },
+                    "dims.max_positions", "a positive integer (position kind \"" + positionKind.Name + "\" sizes a table with it)", Str(noPositions.Value));
             }
         }
 
@@ -51,34 +47,35 @@ internal sealed partial class SpecParser
         ImmutableArray<string> vocabulary = default;
         string alphabetName = "";
         Origin alphabetOrigin = default;
-        if (c.Alphabet is { } alphabet && c.Nmers is { } nmers)
+        int nmers = c.Segmentation is { } seg ? ((SegmentationKind)seg.Value.Kind).Nmers(seg.Value) : 1;
+        if (c.Alphabet is { } alphabet && c.Segmentation is { } segmentation && c.UToT is { } uToT)
         {
             alphabetOrigin = alphabet.Origin;
-            var choice = alphabet.Value ?? new AlphabetChoice(
-                Vocabularies.DefaultAlphabet(nmers.Value), Vocabularies.Alphabets[Vocabularies.DefaultAlphabet(nmers.Value)]);
+            string defaultName = Vocabularies.DefaultAlphabet(nmers, uToT.Value);
+            var choice = alphabet.Value ?? new AlphabetChoice(defaultName, Vocabularies.Alphabets[defaultName]);
             alphabetName = choice.Name;
-            if (Vocabularies.Size(choice.Letters.Length, nmers.Value) < 0)
+            if (Vocabularies.Size(choice.Letters.Length, nmers) < 0)
             {
-                ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidVocabulary, new[] { nmers.Origin, alphabet.Origin },
-                    "the " + Str(nmers.Value) + "-mer vocabulary of a " + Str(choice.Letters.Length) + "-letter alphabet has more than "
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidVocabulary, new[] { segmentation.Origin, alphabet.Origin },
+                    "the " + Str(nmers) + "-mer vocabulary of a " + Str(choice.Letters.Length) + "-letter alphabet has more than "
                     + Str(Vocabularies.MaxVocabularySize) + " tokens");
             }
             else
             {
-                vocabulary = Vocabularies.Build(choice.Letters, nmers.Value);
+                vocabulary = Vocabularies.Build(choice.Letters, nmers);
                 // Distinct letters give distinct k-mers, but a k-mer can spell a special token ("<pad>" from '<' 'p' 'a' 'd' '>').
                 var seen = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
                 foreach (var token in vocabulary)
                 {
                     if (seen.Add(token)) continue;
-                    ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidVocabulary, new[] { nmers.Origin, alphabet.Origin },
-                        "the vocabulary holds \"" + token + "\" twice: the alphabet's " + Str(nmers.Value) + "-mers spell the special token");
+                    ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidVocabulary, new[] { segmentation.Origin, alphabet.Origin },
+                        "the vocabulary holds \"" + token + "\" twice: the alphabet's " + Str(nmers) + "-mers spell the special token");
                     vocabulary = default;
                     break;
                 }
             }
 
-            // Letters that text can never produce (the tokenizer upper-cases and/or maps T to U first).
+            // Letters that text can never produce (the tokenizer upper-cases and/or rewrites T or U first).
             if (!vocabulary.IsDefault && c.UpperCase is { } upperCase && c.TToU is { } mapsT)
             {
                 for (int i = 0; i < choice.LetterSpans.Length && i < choice.Letters.Length; i++)
@@ -96,6 +93,11 @@ internal sealed partial class SpecParser
                         reason = "the tokenizer replaces T with U first (t_to_u is true)";
                         because = mapsT.Origin;
                     }
+                    else if (uToT.Value && letter == "U")
+                    {
+                        reason = "the tokenizer replaces U with T first (u_to_t is true)";
+                        because = uToT.Origin;
+                    }
                     if (reason is null) continue;
                     ReportRule(isVariant, fallback, DiagnosticDescriptors.UnreachableVocabularyEntry,
                         new[] { new Origin(choice.LetterSpans[i], alphabet.Overridden), because }, JsonString.Quote(letter), reason);
@@ -103,10 +105,17 @@ internal sealed partial class SpecParser
             }
         }
 
+        // T→U and U→T together would rewrite one into the other and back.
+        if (c.TToU is { Value: true } tu && c.UToT is { Value: true } ut)
+        {
+            ReportRule(isVariant, fallback, DiagnosticDescriptors.ValueOutOfRange, new[] { ut.Origin, tu.Origin },
+                "tokenizer.u_to_t", "false while t_to_u is true (set t_to_u to false for a DNA vocabulary)", "true");
+        }
+
         // Rule 6: vocab_size matches the vocabulary.
         if (!vocabulary.IsDefault && c.VocabSize is { Value: { } vocabSize } explicitSize)
         {
-            var operands = new[] { explicitSize.Origin, alphabetOrigin, c.Nmers!.Value.Origin };
+            var operands = new[] { explicitSize.Origin, alphabetOrigin, c.Segmentation!.Value.Origin };
             if (vocabSize < vocabulary.Length)
             {
                 ReportRule(isVariant, fallback, DiagnosticDescriptors.VocabSizeTooSmall, operands, Str(vocabSize), Str(vocabulary.Length));
@@ -117,24 +126,15 @@ internal sealed partial class SpecParser
             }
         }
 
-        // Rule 5: a pair prior needs the single-letter tokens A, C, G and U.
-        if (!vocabulary.IsDefault && _pairPrior is { } pairPrior
-            && !(vocabulary.Contains("A") && vocabulary.Contains("C") && vocabulary.Contains("G") && vocabulary.Contains("U")))
+        // The kinds' own rules, on the values this family or variant resolves to.
+        var rules = new Rules(this, c, isVariant, fallback, vocabulary);
+        foreach (var (path, spec) in FamilyKinds())
         {
-            ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidPairPrior,
-                new[] { alphabetOrigin, c.Nmers!.Value.Origin, new Origin(pairPrior, false) },
-                "with a vocabulary that lacks the single-letter tokens A, C, G and U");
-        }
-
-        // The pair prior's MLP 1 -> heads/2 -> heads needs two heads for a hidden unit.
-        if (_pairPrior is { } prior && c.Heads is { } priorHeads && priorHeads.Value / 2 == 0)
-        {
-            ReportRule(isVariant, fallback, DiagnosticDescriptors.PairPriorWithoutHiddenUnits,
-                new[] { priorHeads.Origin, new Origin(prior, false) }, Str(priorHeads.Value));
+            spec.Kind.Check(rules, Resolve(spec, path, c));
         }
 
         // The secondary-structure head reads one head of the carried logits: it must exist.
-        if (_secondaryStructure is not null && _pairPrior is not null && _ssAttentionHead is { } ssHead && c.Heads is { } modelHeads && ssHead.Value >= modelHeads.Value)
+        if (_secondaryStructure is not null && _ssAttentionHead is { } ssHead && c.Heads is { } modelHeads && ssHead.Value >= modelHeads.Value)
         {
             ReportRule(isVariant, fallback, DiagnosticDescriptors.HeadInputMissing,
                 new[] { ssHead.Origin, modelHeads.Origin, new Origin(_secondaryStructureName, false) },
@@ -142,26 +142,28 @@ internal sealed partial class SpecParser
                 "the model has " + Str(modelHeads.Value) + " heads (0 to " + Str(modelHeads.Value - 1) + ")");
         }
 
-        // Rule 4: the tokenizer's fixed length fits the learned table; "positions" needs a table.
-        if (c.ModelMaxLength is { } maxLength && c.PositionMax is { } positions)
+        // Rule 4: the tokenizer's length fits what the position kind supports; "positions" needs positions.
+        int? usable = UsableTokens(c);
+        if (c.ModelMaxLength is { } maxLength && c.MaxPositions is { } positions && _position?.Kind is PositionKind kind)
         {
-            if (maxLength.Value.Kind == MaxLengthKind.Fixed && _positionKind == PositionKind.Learned && maxLength.Value.Value > positions.Value)
+            bool bounded = kind.UsableTokens(_position) is not null;
+            if (maxLength.Value.Kind == MaxLengthKind.Fixed && bounded && usable is int limitTokens && maxLength.Value.Value > limitTokens)
             {
                 ReportRule(isVariant, fallback, DiagnosticDescriptors.MaxLengthExceedsPositions,
-                    new[] { maxLength.Origin, positions.Origin }, Str(maxLength.Value.Value), Str(positions.Value));
+                    new[] { maxLength.Origin, positions.Origin }, Str(maxLength.Value.Value), Str(limitTokens));
             }
-            else if (maxLength.Value.Kind == MaxLengthKind.FromPositions && positions.Value <= 0)
+            else if (maxLength.Value.Kind == MaxLengthKind.FromPositions && (usable ?? positions.Value) <= 0)
             {
                 ReportRule(isVariant, fallback, DiagnosticDescriptors.MaxLengthWithoutPositions,
                     new[] { maxLength.Origin, positions.Origin });
             }
-            else if (maxLength.Value.Kind == MaxLengthKind.Unbounded && _positionKind == PositionKind.Learned)
+            else if (maxLength.Value.Kind == MaxLengthKind.Unbounded && bounded)
             {
                 ReportRule(isVariant, fallback, DiagnosticDescriptors.UnboundedLengthWithLearnedPositions,
-                    new[] { maxLength.Origin, positions.Origin }, Str(positions.Value));
+                    new[] { maxLength.Origin, positions.Origin }, Str(usable ?? positions.Value));
             }
             else if (c.AddBos is { } bos && c.AddEos is { } eos && (bos.Value || eos.Value)
-                && maxLength.Value.Resolve(positions.Value) is int limit && limit > 0)
+                && maxLength.Value.Resolve(usable ?? positions.Value) is int limit && limit > 0)
             {
                 // model_max_length counts the special tokens (the tokenizer truncates to it, specials included).
                 int specials = (bos.Value ? 1 : 0) + (eos.Value ? 1 : 0);
@@ -183,12 +185,93 @@ internal sealed partial class SpecParser
         }
 
         if (vocabulary.IsDefault || c.AddBos is not { } addBos || c.AddEos is not { } addEos || c.UpperCase is not { } upper
-            || c.TToU is not { } tToU || c.ModelMaxLength is not { } length)
+            || c.TToU is not { } tToU || c.UToT is not { } uToT2 || c.ModelMaxLength is not { } length || c.Segmentation is not { } segmentationValue)
         {
             return null;
         }
-        return new TokenizerSpec(alphabetName, vocabulary.ToEquatableArray(), c.Nmers!.Value.Value,
-            addBos.Value, addEos.Value, upper.Value, tToU.Value, length.Value);
+        return new TokenizerSpec(alphabetName, vocabulary.ToEquatableArray(), segmentationValue.Value,
+            addBos.Value, addEos.Value, upper.Value, tToU.Value, uToT2.Value, length.Value);
+    }
+
+    /// <summary>What "positions" means for the position kind: its usable tokens at this config's max_positions (null: the max itself).</summary>
+    private int? UsableTokens(SpecConfig c)
+    {
+        if (_position?.Kind is not PositionKind kind || c.MaxPositions is not { } positions) return null;
+        var formula = kind.UsableTokens(_position);
+        if (formula is null) return null;
+        long value = formula.Evaluate(new Dictionary<string, long> { ["p"] = positions.Value });
+        return value < int.MinValue ? int.MinValue : value > int.MaxValue ? int.MaxValue : (int)value;
+    }
+
+    /// <summary>A family kind with this config's values of its configuration fields.</summary>
+    private static KindSpec Resolve(KindSpec spec, string path, SpecConfig c)
+    {
+        foreach (var field in spec.Kind.Fields)
+        {
+            if (!field.Overridable) continue;
+            if (c.KindFields.TryGetValue(path + "." + field.Name, out var value) && value is { } v) spec = spec.With(field.Name, v.Value);
+        }
+        return spec;
+    }
+
+    /// <summary>The view of the configuration the kinds' rules get (<see cref="KindRules"/>).</summary>
+    private sealed class Rules : KindRules
+    {
+        private readonly SpecParser _parser;
+        private readonly SpecConfig _config;
+        private readonly bool _isVariant;
+        private readonly TextSpan _fallback;
+        private readonly ImmutableArray<string> _vocabulary;
+
+        public Rules(SpecParser parser, SpecConfig config, bool isVariant, TextSpan fallback, ImmutableArray<string> vocabulary)
+        {
+            _parser = parser;
+            _config = config;
+            _isVariant = isVariant;
+            _fallback = fallback;
+            _vocabulary = vocabulary;
+        }
+
+        public override bool IsVariant => _isVariant;
+
+        public override object? Value(string path)
+        {
+            switch (path)
+            {
+                case "dims.hidden": return _config.Hidden?.Value;
+                case "dims.layers": return _config.Layers?.Value;
+                case "dims.heads": return _config.Heads?.Value;
+                case "dims.intermediate": return _config.Intermediate?.Value;
+                case "dims.max_positions": return _config.MaxPositions?.Value;
+                case "attention.softmax": return _parser._softmax?.KindName;
+                case "tokenizer.vocabulary": return _vocabulary;
+            }
+            if (_config.KindFields.TryGetValue(path, out var value)) return value?.Value;
+            foreach (var (slotPath, spec) in _parser.FamilyKinds())
+            {
+                if (path.StartsWith(slotPath + ".", StringComparison.Ordinal)) return spec.GetOrNull(path.Substring(slotPath.Length + 1));
+            }
+            return null;
+        }
+
+        public override Origin Origin(string path)
+        {
+            switch (path)
+            {
+                case "dims.hidden": return _config.Hidden?.Origin ?? default;
+                case "dims.layers": return _config.Layers?.Origin ?? default;
+                case "dims.heads": return _config.Heads?.Origin ?? default;
+                case "dims.intermediate": return _config.Intermediate?.Origin ?? default;
+                case "dims.max_positions": return _config.MaxPositions?.Origin ?? default;
+                case "tokenizer.alphabet": return _config.Alphabet?.Origin ?? default;
+                case "tokenizer.segmentation": return _config.Segmentation?.Origin ?? default;
+            }
+            if (_config.KindFields.TryGetValue(path, out var value) && value is { } v) return v.Origin;
+            return _parser._spans.TryGetValue(path, out var span) ? new Origin(span, false) : default;
+        }
+
+        public override void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, string[] operandPaths, params string[] args) =>
+            _parser.ReportRule(_isVariant, _fallback, descriptor, operandPaths.Select(Origin).ToArray(), args);
     }
 
     private void ReadCheckpoint(JsonObject root)
@@ -416,24 +499,19 @@ internal sealed partial class SpecParser
     /// <summary>Assembles the model once every pass succeeded (all values are known to be valid here).</summary>
     private ModelSpec Assemble(SpecConfig c, TokenizerSpec tokenizer, ImmutableArray<VariantSpec> variants)
     {
-        var kind = _positionKind!.Value;
-        var position = new PositionSpec(
-            kind,
-            c.PositionMax!.Value.Value,
-            kind == PositionKind.Sinusoidal ? _sinusoidal : null,
-            kind == PositionKind.Rotary ? new RotarySpec(_rotaryDim!.Value.Value, _rotaryBase, _rotaryInterleaved, _rotaryStoredFrequencies) : null);
         return new ModelSpec(
             _name!.Value.Value,
             _typeName!.Value.Value,
             _namespace,
             _description,
             NameRules.FileName(_path),
-            new DimsSpec(c.Hidden!.Value.Value, c.Layers!.Value.Value, c.Heads!.Value.Value, c.Intermediate!.Value.Value, c.VocabSize!.Value.Value),
-            new NormSpec(_placement, c.Eps!.Value.Value, _normFinal),
-            new EmbeddingsSpec(position, _tokenType, _embeddingLayerNorm, _zeroPad),
-            new AttentionSpec(_qkvBias, _outputBias, _scale, _softmax!.Value.Value,
-                _pairPrior is null ? null : new PairPriorSpec(c.PairAlpha!.Value.Value, _pairActivation, _pairExposeBiases)),
-            new FeedForwardSpec(c.HiddenAct!.Value.Value, _feedForwardBias),
+            new DimsSpec(c.Hidden!.Value.Value, c.Layers!.Value.Value, c.Heads!.Value.Value, c.Intermediate!.Value.Value, c.VocabSize!.Value.Value, c.MaxPositions!.Value.Value),
+            _norm!,
+            _layer!,
+            _position!,
+            new EmbeddingsSpec(_tokenType, _embeddingLayerNorm!, _tokenDropout!, _zeroPad),
+            new AttentionSpec(_qkvBias, _outputBias, _scale, _softmax!, _biases.ToEquatableArray()),
+            _feedForward!,
             new PoolerSpec(_poolerInCheckpoint, _poolerActivation),
             new MlmHeadSpec(c.MlmTransformActivation!.Value.Value, c.MlmLayerNormEps!.Value.Value, _mlmTied, _mlmBias)
             {

@@ -1,7 +1,10 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using RnaLm.Generator.Diagnostics;
+using System.Linq;
 using RnaLm.Generator.Json;
+using RnaLm.Generator.Kinds;
+using RnaLm.Generator.Model;
 
 namespace RnaLm.Generator.Spec;
 
@@ -111,7 +114,7 @@ internal sealed partial class SpecParser
 
     private void WalkOverrides(JsonObject obj, string schemaPath, string variant, string display, SpecConfig config)
     {
-        var known = SpecSchema.Fields[schemaPath];
+        var known = KnownFields(schemaPath);
         foreach (var property in obj.Properties)
         {
             string childPath = SpecSchema.Join(schemaPath, property.Name);
@@ -120,18 +123,15 @@ internal sealed partial class SpecParser
             {
                 Report(DiagnosticDescriptors.VariantUnknownField, property.NameSpan, variant, childPath, SpecSchema.DidYouMean(property.Name, known));
             }
-            else if (SpecSchema.Overridable.Contains(childPath))
+            else if (IsOverridable(childPath))
             {
-                if (childPath == "attention.pair_prior.alpha" && _pairPrior is null)
-                {
-                    Report(DiagnosticDescriptors.VariantOverridesAbsentBlock, property.NameSpan, variant, childPath, "attention.pair_prior");
-                }
-                else
-                {
-                    ApplyConfigValue(config, childPath, property.Value, childDisplay, overridden: true);
-                }
+                ApplyConfigValue(config, childPath, property.Value, childDisplay, overridden: true);
             }
-            else if (SpecSchema.Fields.ContainsKey(childPath) && SpecSchema.HasOverridableDescendant(childPath))
+            else if (schemaPath == "attention.biases" && !_biases.Any(b => b.KindName == property.Name))
+            {
+                Report(DiagnosticDescriptors.VariantOverridesAbsentBlock, property.NameSpan, variant, childPath, childPath);
+            }
+            else if (IsObjectPath(childPath) && HasOverridableDescendant(childPath))
             {
                 switch (property.Value)
                 {
@@ -153,28 +153,61 @@ internal sealed partial class SpecParser
         }
     }
 
-    private static VariantSpec? ToVariant(string name, string memberName, SpecConfig c, TokenizerSpec tokenizer)
+    /// <summary>The field names a variant may write in the object at <paramref name="path"/> (the family's kinds decide for slots).</summary>
+    private IReadOnlyList<string> KnownFields(string path)
+    {
+        if (SpecSchema.Fields.TryGetValue(path, out var fields)) return fields;
+        if (path == "attention.biases") return KindRegistry.AttentionBias.KindNames.ToList();
+        foreach (var (slotPath, spec) in FamilyKinds())
+        {
+            if (slotPath == path) return spec.Kind.Fields.Select(f => f.Name).Concat(new[] { "kind" }).ToList();
+        }
+        if (path.StartsWith("attention.biases.", System.StringComparison.Ordinal)
+            && KindRegistry.AttentionBias.Find(path.Substring("attention.biases.".Length)) is { } bias)
+        {
+            return bias.Fields.Select(f => f.Name).ToList();
+        }
+        return System.Array.Empty<string>();
+    }
+
+    private bool IsObjectPath(string path) =>
+        SpecSchema.Fields.ContainsKey(path) || path == "attention.biases" || FamilyKinds().Any(k => k.Path == path);
+
+    private VariantSpec? ToVariant(string name, string memberName, SpecConfig c, TokenizerSpec tokenizer)
     {
         if (c.Hidden is not { } hidden || c.Layers is not { } layers || c.Heads is not { } heads || c.Intermediate is not { } intermediate
-            || c.VocabSize is not { } vocabSize || c.Eps is not { } eps || c.PositionMax is not { } max || c.HiddenAct is not { } act
-            || c.MlmTransformActivation is not { } mlmAct || c.MlmLayerNormEps is not { } mlmEps)
+            || c.VocabSize is not { } vocabSize || c.MaxPositions is not { } max || c.MlmTransformActivation is not { } mlmAct
+            || c.MlmLayerNormEps is not { } mlmEps
+            || !c.KindFields.TryGetValue("norm.eps", out var eps) || eps is not { Value: double epsValue }
+            || !c.KindFields.TryGetValue("feed_forward.activation", out var act) || act is not { Value: string actValue })
         {
             return null;
+        }
+        double alpha = c.KindFields.TryGetValue("attention.biases.pair_prior.alpha", out var a) && a is { Value: double alphaValue } ? alphaValue : 0;
+        var switches = new List<KindValue>();
+        foreach (var path in _switchPaths)
+        {
+            if (SwitchAt(path) is { IsConfig: true } sw)
+            {
+                bool value = c.Switches.TryGetValue(path, out var v) && v is { } set ? set.Value : sw.Default;
+                switches.Add(new KindValue(sw.ConfigKey!, value));
+            }
         }
         return new VariantSpec(
             name,
             memberName,
-            new DimsSpec(hidden.Value, layers.Value, heads.Value, intermediate.Value, vocabSize.Value ?? tokenizer.Vocabulary.Count),
-            eps.Value,
-            max.Value,
-            act.Value,
+            new DimsSpec(hidden.Value, layers.Value, heads.Value, intermediate.Value, vocabSize.Value ?? tokenizer.Vocabulary.Count, max.Value),
+            epsValue,
+            actValue,
             mlmAct.Value,
             mlmEps.Value,
             tokenizer,
-            c.PairAlpha?.Value ?? 0)
+            alpha)
         {
             OutputAttentionBiases = c.OutputAttentionBiases?.Value ?? false,
             Architecture = c.Architecture?.Value is "secondary_structure" ? "secondary_structure" : null,
+            MaxTokens = tokenizer.ModelMaxLength.Resolve(UsableTokens(c) ?? max.Value),
+            Switches = switches.ToEquatableArray(),
         };
     }
 

@@ -11,7 +11,7 @@ using RnaLm.Generator.Model;
 namespace RnaLm.Generator.Spec;
 
 /// <summary>
-/// Turns one spec (spec language version 1, docs/spec.md) into a validated <see cref="ModelSpec"/> plus
+/// Turns one spec (spec language version 2, docs/spec.md) into a validated <see cref="ModelSpec"/> plus
 /// diagnostics. The work happens in four passes: JSON syntax (RNA1xxx, <see cref="ReadDocument"/>, per
 /// file), then on the tree after <c>extends</c> resolution (<see cref="SpecResolver"/>): schema (RNA2xxx,
 /// while reading the tree), model rules on the family and on each resolved variant (RNA3xxx), and
@@ -20,7 +20,7 @@ namespace RnaLm.Generator.Spec;
 /// warnings keep it. The parser never throws (except on cancellation): an unexpected exception becomes
 /// RNA9001 at the start of the file.
 /// </summary>
-internal sealed partial class SpecParser
+internal sealed partial class SpecParser : RnaLm.Generator.Kinds.IValueReader
 {
     private readonly SpecDocument _document;
     private readonly string _path;

@@ -11,49 +11,48 @@ namespace RnaLm.Generator.Spec;
 /// </summary>
 internal static class SpecSchema
 {
-    public const int SupportedVersion = 1;
+    public const int SupportedVersion = 2;
 
+    /// <summary>
+    /// The fields of every object that is not a slot (a slot's fields are its kind's, see <see cref="Kinds.KindRegistry"/>),
+    /// keyed by the object's schema path.
+    /// </summary>
     public static readonly ImmutableDictionary<string, ImmutableArray<string>> Fields =
         new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal)
         {
             [""] = ImmutableArray.Create(
-                "spec_version", "name", "type_name", "namespace", "description", "extends", "dims", "norm", "embeddings",
-                "attention", "feed_forward", "pooler", "mlm_head", "heads", "tokenizer", "checkpoint",
+                "spec_version", "name", "type_name", "namespace", "description", "extends", "dims", "norm", "layer", "position",
+                "embeddings", "attention", "feed_forward", "pooler", "mlm_head", "heads", "tokenizer", "checkpoint",
                 "output_attention_biases", "architecture", "variants"),
             ["heads"] = ImmutableArray.Create("sequence", "token", "contact", "secondary_structure"),
             ["heads.sequence"] = ImmutableArray.Create("transform", "transform_activation", "layer_norm_eps"),
-            ["heads.token"] = ImmutableArray.Create("transform", "transform_activation", "layer_norm_eps"),
+            ["heads.token"] = ImmutableArray.Create("transform", "transform_activation", "layer_norm_eps", "unfold_kmers"),
             ["heads.contact"] = ImmutableArray.Create("transform", "transform_activation", "layer_norm_eps"),
             ["heads.secondary_structure"] = ImmutableArray.Create("attention_head", "channels", "blocks", "kernel_size"),
-            ["dims"] = ImmutableArray.Create("hidden", "layers", "heads", "intermediate", "vocab_size"),
-            ["norm"] = ImmutableArray.Create("placement", "eps", "final"),
-            ["embeddings"] = ImmutableArray.Create("position", "token_type", "layer_norm", "zero_pad"),
-            ["embeddings.position"] = ImmutableArray.Create("kind", "max", "sinusoidal", "rotary"),
-            ["embeddings.position.sinusoidal"] = ImmutableArray.Create("padding_aware", "offset"),
-            ["embeddings.position.rotary"] = ImmutableArray.Create("dim", "base", "interleaved", "stored_frequencies"),
+            ["dims"] = ImmutableArray.Create("hidden", "layers", "heads", "intermediate", "vocab_size", "max_positions"),
+            ["embeddings"] = ImmutableArray.Create("token_type", "layer_norm", "token_dropout", "zero_pad"),
             ["embeddings.token_type"] = ImmutableArray.Create("size", "added"),
-            ["attention"] = ImmutableArray.Create("qkv_bias", "output_bias", "scale", "softmax", "pair_prior"),
-            ["attention.pair_prior"] = ImmutableArray.Create("alpha", "activation", "expose_biases"),
-            ["feed_forward"] = ImmutableArray.Create("activation", "bias"),
+            ["embeddings.layer_norm"] = ImmutableArray.Create("default", "config"),
+            ["embeddings.token_dropout"] = ImmutableArray.Create("default", "config"),
+            ["attention"] = ImmutableArray.Create("qkv_bias", "output_bias", "scale", "softmax", "biases"),
             ["pooler"] = ImmutableArray.Create("in_checkpoint", "activation"),
             ["mlm_head"] = ImmutableArray.Create("transform_activation", "new_config_activation", "layer_norm_eps", "tied", "bias"),
-            ["tokenizer"] = ImmutableArray.Create("alphabet", "nmers", "add_bos", "add_eos", "upper_case", "t_to_u", "model_max_length"),
+            ["tokenizer"] = ImmutableArray.Create("alphabet", "segmentation", "add_bos", "add_eos", "upper_case", "t_to_u", "u_to_t", "model_max_length"),
             ["checkpoint"] = ImmutableArray.Create("prefix", "legacy_prefixes", "aliases", "tied", "ignore"),
             ["checkpoint.aliases"] = ImmutableArray.Create("pattern", "replacement"),
             ["checkpoint.tied"] = ImmutableArray.Create("key", "source"),
         }.ToImmutableDictionary(StringComparer.Ordinal);
 
-    /// <summary>Configuration values a variant may change (everything else is architecture).</summary>
+    /// <summary>
+    /// Configuration values every spec has that a variant may change; kind fields with a config key, the whole
+    /// <c>tokenizer.segmentation</c> slot and config-bound switches are added per spec (SpecParser.IsOverridable).
+    /// </summary>
     public static readonly ImmutableHashSet<string> Overridable = ImmutableHashSet.Create(
         StringComparer.Ordinal,
-        "dims.hidden", "dims.layers", "dims.heads", "dims.intermediate", "dims.vocab_size",
-        "norm.eps",
-        "embeddings.position.max",
-        "feed_forward.activation",
+        "dims.hidden", "dims.layers", "dims.heads", "dims.intermediate", "dims.vocab_size", "dims.max_positions",
         "mlm_head.transform_activation", "mlm_head.layer_norm_eps",
-        "attention.pair_prior.alpha",
-        "tokenizer.alphabet", "tokenizer.nmers", "tokenizer.add_bos", "tokenizer.add_eos",
-        "tokenizer.upper_case", "tokenizer.t_to_u", "tokenizer.model_max_length",
+        "tokenizer.alphabet", "tokenizer.segmentation", "tokenizer.add_bos", "tokenizer.add_eos",
+        "tokenizer.upper_case", "tokenizer.t_to_u", "tokenizer.u_to_t", "tokenizer.model_max_length",
         "output_attention_biases", "architecture");
 
     /// <summary>Values of a task head's "transform".</summary>
@@ -67,26 +66,9 @@ internal static class SpecSchema
 
     public static readonly ImmutableArray<string> MlmActivations = Activations.Add("hidden_act");
 
-    public static readonly ImmutableArray<string> Placements = ImmutableArray.Create("post", "pre");
-
-    public static readonly ImmutableArray<string> PositionKinds = ImmutableArray.Create("learned", "sinusoidal", "rotary", "none");
-
-    public static readonly ImmutableArray<string> Softmaxes = ImmutableArray.Create("keys", "queries");
-
     public static readonly ImmutableArray<string> Scales = ImmutableArray.Create("inverse_sqrt_head_size");
 
     public static string Join(string parent, string name) => parent.Length == 0 ? name : parent + "." + name;
-
-    /// <summary>True when <paramref name="path"/> is an object that contains overridable fields.</summary>
-    public static bool HasOverridableDescendant(string path)
-    {
-        string prefix = path + ".";
-        foreach (var item in Overridable)
-        {
-            if (path.Length == 0 || item.StartsWith(prefix, StringComparison.Ordinal)) return true;
-        }
-        return false;
-    }
 
     /// <summary>
     /// The closest candidate when it is close enough to be a likely typo: equal after dropping case,

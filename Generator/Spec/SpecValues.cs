@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis.Text;
 
@@ -71,24 +73,36 @@ internal sealed class SpecConfig
     public Val<int>? Intermediate;
     /// <summary>Value null = "from_tokenizer".</summary>
     public Val<int?>? VocabSize;
-    public Val<double>? Eps;
-    public Val<int>? PositionMax;
-    public Val<string>? HiddenAct;
+    public Val<int>? MaxPositions;
     public Val<string>? MlmTransformActivation;
     /// <summary>Value null = "layer_norm_eps" (follow the model).</summary>
     public Val<double?>? MlmLayerNormEps;
-    /// <summary>Null when the family has no pair prior (or it is invalid).</summary>
-    public Val<double>? PairAlpha;
-    /// <summary>Value null when not written: then the default depends on nmers.</summary>
+    /// <summary>Value null when not written: then the default depends on the segmentation.</summary>
     public Val<AlphabetChoice?>? Alphabet;
-    public Val<int>? Nmers;
+    public Val<Kinds.KindSpec>? Segmentation;
     public Val<bool>? AddBos;
     public Val<bool>? AddEos;
     public Val<bool>? UpperCase;
     public Val<bool>? TToU;
+    public Val<bool>? UToT;
     public Val<MaxLengthSpec>? ModelMaxLength;
     public Val<bool>? OutputAttentionBiases;
     public Val<string>? Architecture;
 
-    public SpecConfig Clone() => (SpecConfig)MemberwiseClone();
+    /// <summary>Values of kind fields that are configuration (a config key), by spec path ("norm.eps").</summary>
+    public Dictionary<string, Val<object?>?> KindFields = new(StringComparer.Ordinal);
+
+    /// <summary>Defaults of config-bound switches, by spec path ("embeddings.layer_norm").</summary>
+    public Dictionary<string, Val<bool>?> Switches = new(StringComparer.Ordinal);
+
+    public SpecConfig Clone()
+    {
+        var copy = (SpecConfig)MemberwiseClone();
+        copy.KindFields = new Dictionary<string, Val<object?>?>(KindFields, StringComparer.Ordinal);
+        copy.Switches = new Dictionary<string, Val<bool>?>(Switches, StringComparer.Ordinal);
+        return copy;
+    }
+
+    public T? Kind<T>(string path) where T : struct =>
+        KindFields.TryGetValue(path, out var v) && v is { Value: T value } ? value : null;
 }

@@ -9,6 +9,7 @@ internal static class Vocabularies
     public const string Standard28 = "rna-standard-28";
     public const string Legacy26 = "rna-legacy-26";
     public const string Streamline = "rna-streamline";
+    public const string DnaStreamline = "dna-streamline";
     public const string Custom = "custom";
 
     /// <summary>Vocabularies larger than this are rejected (RNA3006): they would bloat the generated code.</summary>
@@ -23,10 +24,14 @@ internal static class Vocabularies
             [Standard28] = Letters("ACGUNRYSWKMBDHVIX|.*-?"),
             [Legacy26] = Letters("ACGUNRYSWKMBDHV.X*-I"),
             [Streamline] = Letters("ACGUN"),
+            [DnaStreamline] = Letters("ACGTN"),
         }.ToImmutableDictionary();
 
-    /// <summary>The default alphabet: the current standard one for single nucleotides, "ACGUN" for k-mers.</summary>
-    public static string DefaultAlphabet(int nmers) => nmers > 1 ? Streamline : Standard28;
+    /// <summary>
+    /// The default alphabet: the current standard one for single nucleotides, "ACGUN" for k-mers; "ACGTN" when the
+    /// tokenizer writes U as T (a DNA vocabulary).
+    /// </summary>
+    public static string DefaultAlphabet(int nmers, bool uToT = false) => uToT ? DnaStreamline : nmers > 1 ? Streamline : Standard28;
 
     /// <summary>6 + letters^nmers, or -1 when it exceeds <see cref="MaxVocabularySize"/>.</summary>
     public static long Size(int letters, int nmers)

@@ -26,17 +26,8 @@ public static class SinusoidalPositions
         return table.MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Padding-aware position ids: a real token gets (number of real tokens up to and including it) + padding index +
-    /// offset, a pad token gets padding index + offset. [B, L] int64.
-    /// </summary>
-    public static Tensor PositionIds(Tensor inputIds, long paddingIndex, long offset)
-    {
-        using var scope = NewDisposeScope();
-        var real = inputIds.ne(paddingIndex).to_type(ScalarType.Int64);  // [B, L]
-        var positions = real.cumsum(1) * real + paddingIndex + offset;
-        return positions.MoveToOuterDisposeScope();
-    }
+    /// <summary>Padding-aware position ids (<see cref="Modules.PositionIds.PaddingAware"/>).</summary>
+    public static Tensor PositionIds(Tensor inputIds, long paddingIndex, long offset) => Modules.PositionIds.PaddingAware(inputIds, paddingIndex, offset);
 
     /// <summary>Looks up the position embeddings [B, L, dim] for <paramref name="inputIds"/>.</summary>
     public static Tensor Embed(Tensor inputIds, long dim, long paddingIndex, long offset, ScalarType dtype)
