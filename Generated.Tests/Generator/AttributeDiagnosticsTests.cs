@@ -16,9 +16,9 @@ public sealed class AttributeDiagnosticsTests
 
     private static string Tiny(string extra = "", string declaration = "partial class TinyAttr { }", string model = "[RnaModel(\"tinyattr\")]") =>
         "using RnaLm.Specs;\n" + model + "\n" +
-        "[RnaDims(Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128)]\n" +
+        "[RnaDims(Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128, MaxPositions = 128)]\n" +
         "[RnaNorm(Eps = 1e-12)]\n" +
-        "[RnaPosition(Kind = RnaPositionKind.Learned, Max = 128)]\n" +
+        "[RnaPosition(Kind = RnaPositionKind.Learned)]\n" +
         "[RnaFeedForward(Activation = RnaActivation.Gelu)]\n" +
         "[RnaPooler(InCheckpoint = false)]\n" +
         "[RnaCheckpoint(Prefix = \"model\")]\n" +
@@ -72,7 +72,7 @@ public sealed class AttributeDiagnosticsTests
     {
         AssertOnly(Tiny(),
             "RNA5003 Error TinyAttr.Part.cs(2,2)-(2,14): [RnaTokenizer] must be on the same declaration of 'TinyAttr' as [RnaModel]",
-            ("/src/TinyAttr.Part.cs", "using RnaLm.Specs;\n[RnaTokenizer(Nmers = 3)]\npartial class TinyAttr { }\n"));
+            ("/src/TinyAttr.Part.cs", "using RnaLm.Specs;\n[RnaTokenizer(UToT = true)]\npartial class TinyAttr { }\n"));
     }
 
     [Fact]

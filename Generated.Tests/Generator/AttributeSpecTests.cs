@@ -27,22 +27,23 @@ public sealed class AttributeSpecTests
 
         [RnaModel("ernierna", TypeName = "ErnieRna",
             Description = "ERNIE-RNA: a BERT whose attention starts from a base-pairing prior, pretrained on 20M ncRNA sequences (Yin et al., 2024).")]
-        [RnaDims(Hidden = 768, Layers = 12, Heads = 12, Intermediate = 3072, VocabSize = RnaSpec.FromTokenizer)]
-        [RnaNorm(Placement = RnaNormPlacement.Post, Eps = 1e-5, Final = false)]
-        [RnaPosition(Kind = RnaPositionKind.Sinusoidal, Max = 1026)]
-        [RnaSinusoidalPosition(PaddingAware = true, Offset = 1)]
+        [RnaDims(Hidden = 768, Layers = 12, Heads = 12, Intermediate = 3072, VocabSize = RnaSpec.FromTokenizer, MaxPositions = 1026)]
+        [RnaNorm(Kind = RnaNormKind.LayerNorm, Eps = 1e-5)]
+        [RnaLayer(Kind = RnaLayerKind.PostNorm)]
+        [RnaPosition(Kind = RnaPositionKind.Sinusoidal, PaddingAware = true, Offset = 1)]
         [RnaTokenType(Size = 2, Added = false)]
-        [RnaEmbeddings(LayerNorm = true, ZeroPad = false)]
+        [RnaEmbeddings(LayerNorm = true)]
         [RnaAttention(QkvBias = true, OutputBias = true, Scale = RnaAttentionScale.InverseSqrtHeadSize, Softmax = RnaSoftmax.Keys)]
-        [RnaPairPrior(Alpha = 0.8, Activation = RnaActivation.Gelu, ExposeBiases = true)]
-        [RnaFeedForward(Activation = RnaActivation.Gelu, Bias = true)]
+        [RnaPairPrior(Alpha = 0.8, Activation = RnaActivation.Gelu)]
+        [RnaFeedForward(Kind = RnaFeedForwardKind.Mlp, Activation = RnaActivation.Gelu, Bias = true)]
         [RnaPooler(InCheckpoint = true, Activation = RnaActivation.Tanh)]
         [RnaMlmHead(TransformActivation = RnaMlmActivation.Gelu, LayerNormEps = RnaSpec.LayerNormEps, Tied = true, Bias = true)]
         [RnaSequenceHead(Transform = RnaHeadTransform.None)]
         [RnaTokenHead(Transform = RnaHeadTransform.None)]
         [RnaContactHead(Transform = RnaHeadTransform.None)]
         [RnaSecondaryStructureHead(AttentionHead = 5, Channels = 64, Blocks = 8, KernelSize = 7)]
-        [RnaTokenizer(Alphabet = RnaSpec.RnaStandard28, Nmers = 1, AddBos = true, AddEos = true, UpperCase = true, TToU = true, ModelMaxLength = null)]
+        [RnaTokenizer(Alphabet = RnaSpec.RnaStandard28, AddBos = true, AddEos = true, UpperCase = true, TToU = true, ModelMaxLength = null)]
+        [RnaSegmentation(Kind = RnaSegmentation.Single)]
         [RnaCheckpoint(Prefix = "model", LegacyPrefixes = new[] { "ernierna" },
             Ignore = new[] { "model.embeddings.position_ids", "model.embeddings.position_embeddings._float_tensor", "model.pairwise_bias_map" })]
         [RnaCheckpointAlias(@"^model\.pairwise_bias_proj\.0\.", "model.pairwise_bias_proj.dense1.")]
@@ -67,25 +68,26 @@ public sealed class AttributeSpecTests
         {
             [RnaModel("ncrnabert", TypeName = "NcRnaBert",
                 Description = "ncRNABert: a pre-LN transformer with partial rotary attention pretrained on non-coding RNA (Wang et al., 2024).")]
-            [RnaDims(Hidden = 1024, Layers = 24, Heads = 16, Intermediate = 4096, VocabSize = "from_tokenizer")]
-            [RnaNorm(Placement = RnaNormPlacement.Pre, Eps = 1e-12, Final = true)]
-            [RnaPosition(Kind = RnaPositionKind.Rotary, Max = 512)]
-            [RnaRotaryPosition(Dim = 32, Base = 10000, Interleaved = true, StoredFrequencies = true)]
+            [RnaDims(Hidden = 1024, Layers = 24, Heads = 16, Intermediate = 4096, VocabSize = "from_tokenizer", MaxPositions = 512)]
+            [RnaNorm(Kind = RnaNormKind.LayerNorm, Eps = 1e-12, Final = "layer_norm")]
+            [RnaLayer(Kind = RnaLayerKind.PreNorm)]
+            [RnaPosition(Kind = RnaPositionKind.Rotary, Dim = 32, Base = 10000, Interleaved = true, StoredFrequencies = true)]
             [RnaTokenType(Enabled = false)]
             [RnaEmbeddings(LayerNorm = false, ZeroPad = true)]
             [RnaAttention(QkvBias = false, OutputBias = true, Scale = RnaAttentionScale.InverseSqrtHeadSize, Softmax = RnaSoftmax.Queries)]
-            [RnaFeedForward(Activation = RnaActivation.Gelu, Bias = true)]
+            [RnaFeedForward(Kind = RnaFeedForwardKind.Mlp, Activation = RnaActivation.Gelu, Bias = true)]
             [RnaPooler(InCheckpoint = false, Activation = RnaActivation.Tanh)]
             [RnaMlmHead(TransformActivation = RnaMlmActivation.Gelu, LayerNormEps = 1e-12, Tied = true, Bias = true)]
             [RnaSequenceHead(Transform = RnaHeadTransform.None)]
             [RnaTokenHead(Transform = RnaHeadTransform.None)]
             [RnaContactHead(Transform = RnaHeadTransform.None)]
-            [RnaTokenizer(Alphabet = "rna-legacy-26", Nmers = 1, AddBos = true, AddEos = true, UpperCase = true, TToU = true, ModelMaxLength = 512)]
+            [RnaTokenizer(Alphabet = "rna-legacy-26", AddBos = true, AddEos = true, UpperCase = true, TToU = true, ModelMaxLength = 512)]
+            [RnaSegmentation(Kind = RnaSegmentation.Single)]
             [RnaCheckpoint(Prefix = "ncrnabert", Ignore = new[] { "ncrnabert.embeddings.position_ids" })]
             [RnaCheckpointTied("lm_head.decoder.weight", "ncrnabert.embeddings.word_embeddings.weight")]
             [RnaCheckpointTied("lm_head.decoder.bias", "lm_head.bias")]
             [RnaModelVariant("ncrnabert")]
-            [RnaModelVariant("ncrnabert-3mer", Alphabet = RnaSpec.RnaStreamline, Nmers = 3)]
+            [RnaModelVariant("ncrnabert-3mer", Alphabet = RnaSpec.RnaStreamline, Segmentation = RnaSegmentation.Kmer, K = 3)]
             public static partial class NcRnaBertSpec
             {
             }
@@ -153,9 +155,9 @@ public sealed class AttributeSpecTests
         const string source = """
             using RnaLm.Specs;
             [RnaModel("tinyattr")]
-            [RnaDims(Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128)]
+            [RnaDims(Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128, MaxPositions = 128)]
             [RnaNorm(Eps = 1e-12)]
-            [RnaPosition(Kind = RnaPositionKind.Learned, Max = 128)]
+            [RnaPosition(Kind = RnaPositionKind.Learned)]
             [RnaFeedForward(Activation = RnaActivation.Gelu)]
             [RnaPooler(InCheckpoint = false)]
             [RnaCheckpoint(Prefix = "model")]
@@ -178,9 +180,9 @@ public sealed class AttributeSpecTests
         const string source = """
             using RnaLm.Specs;
             [RnaModel("tinyattr")]
-            [RnaDims(Hidden = 64, Layers = 2, Heads = 5, Intermediate = 128)]
+            [RnaDims(Hidden = 64, Layers = 2, Heads = 5, Intermediate = 128, MaxPositions = 128)]
             [RnaNorm(Eps = 1e-12)]
-            [RnaPosition(Kind = RnaPositionKind.Learned, Max = 128)]
+            [RnaPosition(Kind = RnaPositionKind.Learned)]
             [RnaFeedForward(Activation = RnaActivation.Gelu)]
             [RnaPooler(InCheckpoint = false)]
             partial class TinyAttr { }
@@ -200,9 +202,9 @@ public sealed class AttributeSpecTests
         const string source = """
             using RnaLm.Specs;
             [RnaModel("tinyattr")]
-            [RnaDims(Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128, VocabSize = 28.0)]
+            [RnaDims(Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128, VocabSize = 28.0, MaxPositions = 128)]
             [RnaNorm(Eps = 1e-12)]
-            [RnaPosition(Kind = RnaPositionKind.Learned, Max = 128)]
+            [RnaPosition(Kind = RnaPositionKind.Learned)]
             [RnaFeedForward(Activation = RnaActivation.Gelu)]
             [RnaPooler(InCheckpoint = false)]
             [RnaTokenizer(ModelMaxLength = "everything", Alphabet = new[] { "A", "CG" })]

@@ -117,8 +117,8 @@ public sealed class ExtendsTests
     {
         // A base with a fixed model_max_length; the child shrinks the learned table under it.
         var fixedBase = Document(BasePath, Definition("splicebert.model.json").Replace("\"model_max_length\": \"positions\"", "\"model_max_length\": 1026", StringComparison.Ordinal));
-        var json = Child("\"embeddings\": { \"position\": { \"max\": 512 } }");
-        var d = Only(ParseChild(json, fixedBase), "RNA3003", DiagnosticSeverity.Error, (6, 40), (6, 43));
+        var json = Child("\"dims\": { \"max_positions\": 512 }");
+        var d = Only(ParseChild(json, fixedBase), "RNA3003", DiagnosticSeverity.Error, (6, 30), (6, 33));
         Assert.Equal("512", Covered(json, d));
     }
 
@@ -154,7 +154,8 @@ public sealed class ExtendsTests
         const string source = """
             using RnaLm.Specs;
             [RnaModel("splicebert-attr", Extends = "splicebert")]
-            [RnaNorm(Placement = RnaNormPlacement.Pre, Final = true)]
+            [RnaNorm(Final = "layer_norm")]
+            [RnaLayer(Kind = RnaLayerKind.PreNorm)]
             partial class SpliceBertAttr { }
             """;
         var run = GeneratorHarness.RunFiles(specs, ("/src/SpliceBertAttr.cs", source));

@@ -138,7 +138,7 @@ public sealed class IncrementalityTests
         var child = Child();
         var compilation = GeneratorHarness.Compilation();
         var driver = GeneratorHarness.Driver(new[] { a, b, child }).RunGenerators(compilation);
-        var edited = new InMemoryAdditionalText(child.Path, child.GetText()!.ToString().Replace("\"pre\"", "\"post\"", StringComparison.Ordinal));
+        var edited = new InMemoryAdditionalText(child.Path, child.GetText()!.ToString().Replace("\"pre_norm\"", "\"post_norm\"", StringComparison.Ordinal));
         driver = driver.ReplaceAdditionalText(child, edited).RunGenerators(compilation);
         var run = driver.GetRunResult().Results.Single();
         Assert.Equal(new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Modified }, Reasons(run, "ParseSpec"));
@@ -152,9 +152,9 @@ public sealed class IncrementalityTests
         using RnaLm.Specs;
         namespace User;
         [RnaModel("{{name}}", TypeName = "{{typeName}}")]
-        [RnaDims(Hidden = 64, Layers = {{layers}}, Heads = 4, Intermediate = 128)]
+        [RnaDims(Hidden = 64, Layers = {{layers}}, Heads = 4, Intermediate = 128, MaxPositions = 128)]
         [RnaNorm(Eps = 1e-12)]
-        [RnaPosition(Kind = RnaPositionKind.Learned, Max = 128)]
+        [RnaPosition(Kind = RnaPositionKind.Learned)]
         [RnaFeedForward(Activation = RnaActivation.Gelu)]
         [RnaPooler(InCheckpoint = false)]
         [RnaCheckpoint(Prefix = "model")]

@@ -14,7 +14,7 @@ namespace RnaLm.Tests.Generator;
 /// One or more tests per diagnostic id: a small spec, the id, the severity, the exact 1-based
 /// (line, column) start and end as a build prints them, the text under the span, and the message.
 /// Specs come from <see cref="SpecTestKit.Tiny"/>: line 2 spec_version, 3 name, 4 type_name, 5 dims,
-/// 6 norm, 7 embeddings, 8 feed_forward, 9 pooler, 10 checkpoint, then added fields from line 11.
+/// 6 norm, 7 position, 8 feed_forward, 9 pooler, 10 checkpoint, then added fields from line 11.
 /// </summary>
 public class SpecDiagnosticsTests
 {
@@ -22,7 +22,7 @@ public class SpecDiagnosticsTests
     private const DiagnosticSeverity Warning = DiagnosticSeverity.Warning;
 
     private static string Dims(string hidden = "64", string layers = "2", string heads = "4", string intermediate = "128", string extra = "") =>
-        "{ \"hidden\": " + hidden + ", \"layers\": " + layers + ", \"heads\": " + heads + ", \"intermediate\": " + intermediate + extra + " }";
+        "{ \"hidden\": " + hidden + ", \"layers\": " + layers + ", \"heads\": " + heads + ", \"intermediate\": " + intermediate + ", \"max_positions\": 128" + extra + " }";
 
     // ---------------------------------------------------------------- registry
 
@@ -49,7 +49,7 @@ public class SpecDiagnosticsTests
     public void RNA1001_MalformedJson_TrailingComma()
     {
         var json = Tiny(("dims", Dims(extra: ",")));
-        var d = Only(Parse(json), "RNA1001", Error, (5, 73), (5, 74));
+        var d = Only(Parse(json), "RNA1001", Error, (5, 95), (5, 96));
         Assert.Equal("}", Covered(json, d));
         Assert.Equal("The spec is not valid JSON: a trailing comma before '}' is not allowed", Message(d));
     }
@@ -138,7 +138,7 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA2003_MissingRequiredField_AtTheOpeningBrace()
     {
-        var json = Tiny(("dims", "{ \"hidden\": 64, \"layers\": 2, \"intermediate\": 128 }"));
+        var json = Tiny(("dims", "{ \"hidden\": 64, \"layers\": 2, \"intermediate\": 128, \"max_positions\": 128 }"));
         var d = Only(Parse(json), "RNA2003", Error, (5, 11), (5, 12));
         Assert.Equal("{", Covered(json, d));
         Assert.Equal("Required field 'dims.heads' is missing", Message(d));
@@ -154,28 +154,46 @@ public class SpecDiagnosticsTests
     }
 
     [Fact]
-    public void RNA2003_RotaryBlockRequiredForRotaryPositions()
+    public void RNA2003_KindRequiredInASlotWithoutADefault()
     {
-        var json = Tiny(("embeddings", "{ \"position\": { \"kind\": \"rotary\" } }"));
-        var d = Only(Parse(json), "RNA2003", Error, (7, 31), (7, 32));
+        var json = Tiny(("position", "{ \"offset\": 1 }"));
+        var d = Only(Parse(json), "RNA2003", Error, (7, 15), (7, 16));
         Assert.Equal("{", Covered(json, d));
-        Assert.Equal("Required field 'embeddings.position.rotary' is missing", Message(d));
+        Assert.Equal("Required field 'position.kind' is missing", Message(d));
+    }
+
+    [Fact]
+    public void RNA2003_RequiredKindField()
+    {
+        var json = Tiny(("tokenizer", "{ \"segmentation\": { \"kind\": \"kmer\" } }"));
+        var d = Only(Parse(json), "RNA2003", Error, (11, 34), (11, 35));
+        Assert.Equal("{", Covered(json, d));
+        Assert.Equal("Required field 'tokenizer.segmentation.k' is missing", Message(d));
     }
 
     [Fact]
     public void RNA2004_InvalidEnumValue()
     {
-        var json = Tiny(("norm", "{ \"placement\": \"middle\", \"eps\": 1e-12 }"));
-        var d = Only(Parse(json), "RNA2004", Error, (6, 26), (6, 34));
-        Assert.Equal("\"middle\"", Covered(json, d));
-        Assert.Equal("'norm.placement' has the invalid value \"middle\"; allowed values are \"post\", \"pre\"", Message(d));
+        var json = Tiny(("layer", "\"middle_norm\""));
+        var d = Only(Parse(json), "RNA2004", Error, (11, 12), (11, 25));
+        Assert.Equal("\"middle_norm\"", Covered(json, d));
+        Assert.Equal("'layer' has the invalid value \"middle_norm\"; allowed values are \"post_norm\", \"pre_norm\", \"pre_norm_normed_residual\"", Message(d));
+    }
+
+    [Fact]
+    public void RNA2004_UnknownKindInAnObject()
+    {
+        var json = Tiny(("feed_forward", "{ \"kind\": \"moe\", \"activation\": \"gelu\" }"));
+        var d = Only(Parse(json), "RNA2004", Error, (8, 29), (8, 34));
+        Assert.Equal("\"moe\"", Covered(json, d));
+        Assert.Equal("'feed_forward.kind' has the invalid value \"moe\"; allowed values are \"mlp\", \"gated\"", Message(d));
     }
 
     [Fact]
     public void RNA2004_InvalidKeywordOfAMixedField()
     {
         var json = Tiny(("dims", Dims(extra: ", \"vocab_size\": \"from_vocab\"")));
-        var d = Only(Parse(json), "RNA2004", Error, (5, 87), (5, 99));
+        var d = Only(Parse(json), "RNA2004", Error, (5, 109), (5, 121));
         Assert.Equal("\"from_vocab\"", Covered(json, d));
         Assert.Equal("'dims.vocab_size' has the invalid value \"from_vocab\"; allowed values are a positive integer or \"from_tokenizer\"", Message(d));
     }
@@ -183,19 +201,19 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA2005_UnsupportedSpecVersion_StopsEverythingElse()
     {
-        var json = Tiny(("spec_version", "2"), ("dims", "{}"));
+        var json = Tiny(("spec_version", "1"), ("dims", "{}"));
         var d = Only(Parse(json), "RNA2005", Error, (2, 19), (2, 20));
-        Assert.Equal("2", Covered(json, d));
-        Assert.Equal("spec_version 2 is not supported; this generator reads spec language version 1", Message(d));
+        Assert.Equal("1", Covered(json, d));
+        Assert.Equal("spec_version 1 is not supported; this generator reads spec language version 2", Message(d));
     }
 
     [Fact]
     public void RNA2006_FieldNotAllowedForThePositionKind()
     {
-        var json = Tiny(("embeddings", "{ \"position\": { \"kind\": \"learned\", \"max\": 128, \"sinusoidal\": {} } }"));
-        var d = Only(Parse(json), "RNA2006", Error, (7, 64), (7, 76));
-        Assert.Equal("\"sinusoidal\"", Covered(json, d));
-        Assert.Equal("'embeddings.position.sinusoidal' is only allowed when 'embeddings.position.kind' is \"sinusoidal\"", Message(d));
+        var json = Tiny(("position", "{ \"kind\": \"learned\", \"padding_aware\": true }"));
+        var d = Only(Parse(json), "RNA2006", Error, (7, 36), (7, 51));
+        Assert.Equal("\"padding_aware\"", Covered(json, d));
+        Assert.Equal("'position.padding_aware' is only allowed when 'position.kind' is \"sinusoidal\"", Message(d));
     }
 
     // ---------------------------------------------------------------- RNA3xxx
@@ -244,23 +262,32 @@ public class SpecDiagnosticsTests
         var json = Tiny(("tokenizer", "{ \"model_max_length\": 256 }"));
         var d = Only(Parse(json), "RNA3003", Error, (11, 38), (11, 41));
         Assert.Equal("256", Covered(json, d));
-        Assert.Equal("The tokenizer's model_max_length 256 is larger than the 128 learned position embeddings (embeddings.position.max)", Message(d));
+        Assert.Equal("The tokenizer's model_max_length 256 is larger than the 128 tokens the learned position embeddings cover (dims.max_positions)", Message(d));
     }
 
     [Fact]
     public void RNA3003_CausedByAVariantShrinkingThePositions()
     {
-        var json = Tiny(("tokenizer", "{ \"model_max_length\": 128 }"), ("variants", "{ \"tiny.short\": { \"embeddings\": { \"position\": { \"max\": 64 } } } }"));
-        var d = Only(Parse(json), "RNA3003", Error, (12, 70), (12, 72));
+        var json = Tiny(("tokenizer", "{ \"model_max_length\": 128 }"), ("variants", "{ \"tiny.short\": { \"dims\": { \"max_positions\": 64 } } }"));
+        var d = Only(Parse(json), "RNA3003", Error, (12, 60), (12, 62));
         Assert.Equal("64", Covered(json, d));
-        Assert.Equal("The tokenizer's model_max_length 128 is larger than the 64 learned position embeddings (embeddings.position.max)", Message(d));
+        Assert.Equal("The tokenizer's model_max_length 128 is larger than the 64 tokens the learned position embeddings cover (dims.max_positions)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3003_OffsetLearnedPositionsLeaveRoomForTheOffset()
+    {
+        var json = Tiny(("position", "\"offset_learned\""), ("tokenizer", "{ \"model_max_length\": 127 }"));
+        var d = Only(Parse(json), "RNA3003", Error, (11, 38), (11, 41));
+        Assert.Equal("127", Covered(json, d));
+        Assert.Equal("The tokenizer's model_max_length 127 is larger than the 126 tokens the learned position embeddings cover (dims.max_positions)", Message(d));
     }
 
     [Fact]
     public void RNA3004_RotaryDimOdd()
     {
-        var json = Tiny(("embeddings", "{ \"position\": { \"kind\": \"rotary\", \"rotary\": { \"dim\": 15 } } }"));
-        var d = Only(Parse(json), "RNA3004", Error, (7, 70), (7, 72));
+        var json = Tiny(("position", "{ \"kind\": \"rotary\", \"dim\": 15 }"));
+        var d = Only(Parse(json), "RNA3004", Error, (7, 42), (7, 44));
         Assert.Equal("15", Covered(json, d));
         Assert.Equal("The rotary dimension 15 is invalid: it must be even (features rotate in pairs)", Message(d));
     }
@@ -268,15 +295,15 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3004_RotaryDimLargerThanTheHeadSize()
     {
-        var json = Tiny(("embeddings", "{ \"position\": { \"kind\": \"rotary\", \"rotary\": { \"dim\": 32 } } }"));
-        var d = Only(Parse(json), "RNA3004", Error, (7, 70), (7, 72));
+        var json = Tiny(("position", "{ \"kind\": \"rotary\", \"dim\": 32 }"));
+        var d = Only(Parse(json), "RNA3004", Error, (7, 42), (7, 44));
         Assert.Equal("The rotary dimension 32 is invalid: it is larger than the head size 16 (hidden size 64 / 4 heads)", Message(d));
     }
 
     [Fact]
     public void RNA3005_PairPriorWithSoftmaxOverQueries()
     {
-        var json = Tiny(("attention", "{ \"softmax\": \"queries\", \"pair_prior\": {} }"));
+        var json = Tiny(("attention", "{ \"softmax\": \"queries\", \"biases\": { \"pair_prior\": {} } }"));
         var d = Only(Parse(json), "RNA3005", Error, (11, 29), (11, 38));
         Assert.Equal("\"queries\"", Covered(json, d));
         Assert.Equal("The attention pair prior cannot be used with softmax \"queries\"; it needs softmax \"keys\"", Message(d));
@@ -285,7 +312,7 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3005_PairPriorWithoutACGU()
     {
-        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("tokenizer", "{ \"alphabet\": [\"A\", \"C\", \"G\", \"X\"] }"));
+        var json = Tiny(("attention", "{ \"biases\": { \"pair_prior\": {} } }"), ("tokenizer", "{ \"alphabet\": [\"A\", \"C\", \"G\", \"X\"] }"));
         var d = Only(Parse(json), "RNA3005", Error, (12, 30), (12, 50));
         Assert.Equal("[\"A\", \"C\", \"G\", \"X\"]", Covered(json, d));
         Assert.Equal("The attention pair prior cannot be used with a vocabulary that lacks the single-letter tokens A, C, G and U", Message(d));
@@ -294,8 +321,8 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3005_PairPriorWithKmersInAVariant()
     {
-        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("variants", "{ \"tiny.kmer\": { \"tokenizer\": { \"nmers\": 3 } } }"));
-        var d = Only(Parse(json), "RNA3005", Error, (12, 56), (12, 57));
+        var json = Tiny(("attention", "{ \"biases\": { \"pair_prior\": {} } }"), ("variants", "{ \"tiny.kmer\": { \"tokenizer\": { \"segmentation\": { \"kind\": \"kmer\", \"k\": 3 } } } }"));
+        var d = Only(Parse(json), "RNA3005", Error, (12, 86), (12, 87));
         Assert.Equal("3", Covered(json, d));
     }
 
@@ -320,8 +347,8 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3006_VocabularyTooLarge()
     {
-        var json = Tiny(("tokenizer", "{ \"alphabet\": \"rna-standard-28\", \"nmers\": 4 }"));
-        var d = Only(Parse(json), "RNA3006", Error, (11, 58), (11, 59));
+        var json = Tiny(("tokenizer", "{ \"alphabet\": \"rna-standard-28\", \"segmentation\": { \"kind\": \"kmer\", \"k\": 4 } }"));
+        var d = Only(Parse(json), "RNA3006", Error, (11, 88), (11, 89));
         Assert.Equal("4", Covered(json, d));
         Assert.Equal("Invalid tokenizer vocabulary: the 4-mer vocabulary of a 22-letter alphabet has more than 65536 tokens", Message(d));
     }
@@ -332,7 +359,7 @@ public class SpecDiagnosticsTests
         var json = Tiny(("tokenizer", "{ \"alphabet\": \"dna\" }"));
         var d = Only(Parse(json), "RNA3007", Error, (11, 30), (11, 35));
         Assert.Equal("\"dna\"", Covered(json, d));
-        Assert.Equal("Unknown alphabet 'dna'; use \"rna-standard-28\", \"rna-legacy-26\", \"rna-streamline\" or an array of single letters", Message(d));
+        Assert.Equal("Unknown alphabet 'dna'; use \"rna-standard-28\", \"rna-legacy-26\", \"rna-streamline\", \"dna-streamline\" or an array of single letters", Message(d));
     }
 
     [Fact]
@@ -402,7 +429,7 @@ public class SpecDiagnosticsTests
     public void RNA3010_VocabSizeSmallerThanTheVocabulary()
     {
         var json = Tiny(("dims", Dims(extra: ", \"vocab_size\": 20")));
-        var d = Only(Parse(json), "RNA3010", Error, (5, 87), (5, 89));
+        var d = Only(Parse(json), "RNA3010", Error, (5, 109), (5, 111));
         Assert.Equal("20", Covered(json, d));
         Assert.Equal("dims.vocab_size 20 is smaller than the 28 tokens of the tokenizer vocabulary", Message(d));
     }
@@ -410,10 +437,10 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3011_PositionsLengthWithoutPositionEmbeddings()
     {
-        var json = Tiny(("embeddings", "{ \"position\": { \"kind\": \"none\" } }"), ("tokenizer", "{ \"model_max_length\": \"positions\" }"));
+        var json = Tiny(("dims", "{ \"hidden\": 64, \"layers\": 2, \"heads\": 4, \"intermediate\": 128 }"), ("position", "\"none\""), ("tokenizer", "{ \"model_max_length\": \"positions\" }"));
         var d = Only(Parse(json), "RNA3011", Error, (11, 38), (11, 49));
         Assert.Equal("\"positions\"", Covered(json, d));
-        Assert.Equal("model_max_length \"positions\" needs a positive embeddings.position.max", Message(d));
+        Assert.Equal("model_max_length \"positions\" needs a positive dims.max_positions", Message(d));
     }
 
     [Fact]
@@ -438,7 +465,7 @@ public class SpecDiagnosticsTests
     public void RNA3102_VocabSizeLargerThanTheVocabulary_IsAWarning()
     {
         var json = Tiny(("dims", Dims(extra: ", \"vocab_size\": 32")));
-        var d = Only(Parse(json), "RNA3102", Warning, (5, 87), (5, 89));
+        var d = Only(Parse(json), "RNA3102", Warning, (5, 109), (5, 111));
         Assert.Equal("32", Covered(json, d));
         Assert.Equal("dims.vocab_size 32 is larger than the 28 tokens of the tokenizer vocabulary; the extra embedding rows are never used", Message(d));
         Assert.Equal(32, Parse(json).Spec!.Variants[0].Dims.VocabSize);
@@ -458,19 +485,19 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA4002_VariantChangesAnArchitectureField()
     {
-        var json = Tiny(("variants", "{ \"tiny.pre\": { \"norm\": { \"placement\": \"pre\" } } }"));
-        var d = Only(Parse(json), "RNA4002", Error, (11, 41), (11, 52));
-        Assert.Equal("\"placement\"", Covered(json, d));
-        Assert.Equal("Variants may only change configuration values; architecture field 'norm.placement' must be changed in a separate spec", Message(d));
+        var json = Tiny(("variants", "{ \"tiny.rms\": { \"norm\": { \"kind\": \"rms_norm\" } } }"));
+        var d = Only(Parse(json), "RNA4002", Error, (11, 41), (11, 47));
+        Assert.Equal("\"kind\"", Covered(json, d));
+        Assert.Equal("Variants may only change configuration values; architecture field 'norm.kind' must be changed in a separate spec", Message(d));
     }
 
     [Fact]
     public void RNA4002_VariantRemovesABlock()
     {
-        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("variants", "{ \"tiny.plain\": { \"attention\": { \"pair_prior\": null } } }"));
-        var d = Only(Parse(json), "RNA4002", Error, (12, 48), (12, 60));
+        var json = Tiny(("attention", "{ \"biases\": { \"pair_prior\": {} } }"), ("variants", "{ \"tiny.plain\": { \"attention\": { \"biases\": { \"pair_prior\": null } } } }"));
+        var d = Only(Parse(json), "RNA4002", Error, (12, 60), (12, 72));
         Assert.Equal("\"pair_prior\"", Covered(json, d));
-        Assert.Equal("Variants may only change configuration values; architecture field 'attention.pair_prior' must be changed in a separate spec", Message(d));
+        Assert.Equal("Variants may only change configuration values; architecture field 'attention.biases.pair_prior' must be changed in a separate spec", Message(d));
     }
 
     [Fact]
@@ -533,10 +560,10 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA4005_VariantSetsAlphaWithoutAPairPrior()
     {
-        var json = Tiny(("variants", "{ \"tiny.x\": { \"attention\": { \"pair_prior\": { \"alpha\": 0.5 } } } }"));
-        var d = Only(Parse(json), "RNA4005", Error, (11, 60), (11, 67));
+        var json = Tiny(("variants", "{ \"tiny.x\": { \"attention\": { \"biases\": { \"pair_prior\": { \"alpha\": 0.5 } } } } }"));
+        var d = Only(Parse(json), "RNA4005", Error, (11, 72), (11, 79));
         Assert.Equal("\"alpha\"", Covered(json, d));
-        Assert.Equal("Variant 'tiny.x' sets 'attention.pair_prior.alpha', but 'attention.pair_prior' is null in this spec", Message(d));
+        Assert.Equal("Variant 'tiny.x' sets 'attention.biases.pair_prior.alpha', but 'attention.biases.pair_prior' is null in this spec", Message(d));
     }
 
     // ---------------------------------------------------------------- RNA3xxx added with the catalogue (issue 4)
@@ -544,8 +571,8 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3006_KmersSpellASpecialToken()
     {
-        var json = Tiny(("tokenizer", "{ \"alphabet\": [\"<\", \"p\", \"a\", \"d\", \">\"], \"nmers\": 5, \"upper_case\": false }"));
-        var d = Only(Parse(json), "RNA3006", Error, (11, 66), (11, 67));
+        var json = Tiny(("tokenizer", "{ \"alphabet\": [\"<\", \"p\", \"a\", \"d\", \">\"], \"segmentation\": { \"kind\": \"kmer\", \"k\": 5 }, \"upper_case\": false }"));
+        var d = Only(Parse(json), "RNA3006", Error, (11, 96), (11, 97));
         Assert.Equal("5", Covered(json, d));
         Assert.Equal("Invalid tokenizer vocabulary: the vocabulary holds \"<pad>\" twice: the alphabet's 5-mers spell the special token", Message(d));
     }
@@ -562,8 +589,8 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3012_SpecialTokensLeaveNoRoom_VariantShrinksThePositions()
     {
-        var json = Tiny(("tokenizer", "{ \"add_eos\": false }"), ("variants", "{ \"tiny\": {}, \"tiny.one\": { \"embeddings\": { \"position\": { \"max\": 1 } } } }"));
-        var d = Only(Parse(json), "RNA3012", Error, (12, 80), (12, 81));
+        var json = Tiny(("tokenizer", "{ \"add_eos\": false }"), ("variants", "{ \"tiny\": {}, \"tiny.one\": { \"dims\": { \"max_positions\": 1 } } }"));
+        var d = Only(Parse(json), "RNA3012", Error, (12, 70), (12, 71));
         Assert.Equal("1", Covered(json, d));
         Assert.Equal("The tokenizer adds 1 special token(s) (<cls>) to every sequence, but model_max_length is 1, so no sequence token fits", Message(d));
     }
@@ -599,13 +626,13 @@ public class SpecDiagnosticsTests
         var json = Tiny(("heads", "{ \"secondary_structure\": {} }"));
         var d = Only(Parse(json), "RNA3014", Error, (11, 14), (11, 35));
         Assert.Equal("\"secondary_structure\"", Covered(json, d));
-        Assert.Equal("'heads.secondary_structure' needs the carried attention logits of the pair prior, which the backbone does not produce: the family has no attention.pair_prior", Message(d));
+        Assert.Equal("'heads.secondary_structure' needs the carried attention logits of the pair prior, which the backbone does not produce: the family has no attention.biases.pair_prior", Message(d));
     }
 
     [Fact]
     public void RNA3014_SecondaryStructureHeadReadsAHeadThatDoesNotExist()
     {
-        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("heads", "{ \"secondary_structure\": { \"attention_head\": 4 } }"));
+        var json = Tiny(("attention", "{ \"biases\": { \"pair_prior\": {} } }"), ("heads", "{ \"secondary_structure\": { \"attention_head\": 4 } }"));
         var d = Only(Parse(json), "RNA3014", Error, (12, 57), (12, 58));
         Assert.Equal("4", Covered(json, d));
         Assert.Equal("'heads.secondary_structure.attention_head' needs attention head 4 of the last layer's carried logits, which the backbone does not produce: the model has 4 heads (0 to 3)", Message(d));
@@ -614,7 +641,7 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3014_AVariantWithFewerHeadsThanTheHeadReads()
     {
-        var json = Tiny(("attention", "{ \"pair_prior\": {} }"), ("heads", "{ \"secondary_structure\": { \"attention_head\": 3 } }"),
+        var json = Tiny(("attention", "{ \"biases\": { \"pair_prior\": {} } }"), ("heads", "{ \"secondary_structure\": { \"attention_head\": 3 } }"),
             ("variants", "{ \"tiny\": {}, \"tiny.narrow\": { \"dims\": { \"heads\": 2 } } }"));
         var d = Only(Parse(json), "RNA3014", Error, (13, 65), (13, 66));
         Assert.Equal("2", Covered(json, d));
@@ -636,7 +663,7 @@ public class SpecDiagnosticsTests
         var json = Tiny(("output_attention_biases", "true"));
         var d = Only(Parse(json), "RNA3014", Error, (11, 30), (11, 34));
         Assert.Equal("true", Covered(json, d));
-        Assert.Equal("'output_attention_biases' needs the attention biases of the pair prior, which the backbone does not produce: the family has no attention.pair_prior", Message(d));
+        Assert.Equal("'output_attention_biases' needs the attention biases of the pair prior, which the backbone does not produce: the family has no attention.biases.pair_prior", Message(d));
     }
 
     [Fact]
@@ -651,7 +678,7 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3104_PairPriorWithOneHead_IsAWarning()
     {
-        var json = Tiny(("dims", Dims(heads: "1")), ("attention", "{ \"pair_prior\": {} }"));
+        var json = Tiny(("dims", Dims(heads: "1")), ("attention", "{ \"biases\": { \"pair_prior\": {} } }"));
         var d = Only(Parse(json), "RNA3104", Warning, (5, 49), (5, 50));
         Assert.Equal("1", Covered(json, d));
         Assert.Equal("With 1 attention head(s) the pair prior's MLP 1 -> heads/2 -> heads has no hidden units (heads/2 is 0), so the prior is a constant bias", Message(d));
@@ -660,8 +687,8 @@ public class SpecDiagnosticsTests
     [Fact]
     public void RNA3105_UnusualRotaryBase_IsAWarning()
     {
-        var json = Tiny(("embeddings", "{ \"position\": { \"kind\": \"rotary\", \"rotary\": { \"dim\": 16, \"base\": 100 } } }"));
-        var d = Only(Parse(json), "RNA3105", Warning, (7, 82), (7, 85));
+        var json = Tiny(("position", "{ \"kind\": \"rotary\", \"dim\": 16, \"base\": 100 }"));
+        var d = Only(Parse(json), "RNA3105", Warning, (7, 54), (7, 57));
         Assert.Equal("100", Covered(json, d));
         Assert.Equal("The rotary base 100 is outside the usual range [1000, 1e7]", Message(d));
     }

@@ -56,7 +56,7 @@ public sealed class SpecFuzzTests
         var specs = GeneratorHarness.ShippedSpecs().Select(s => (Path: s.Path, Text: s.GetText()!.ToString())).ToList();
         specs.Add(("/specs/fuzzchild.model.json",
             "{\n  \"spec_version\": 2,\n  \"name\": \"fuzzchild\",\n  \"type_name\": \"FuzzChild\",\n  \"extends\": \"splicebert\",\n" +
-            "  \"norm\": { \"placement\": \"pre\", \"final\": true },\n  \"dims\": { \"layers\": 2 },\n  \"variants\": { \"fuzzchild\": {}, \"fuzzchild.short\": { \"embeddings\": { \"position\": { \"max\": 64 } } } }\n}\n"));
+            "  \"layer\": \"pre_norm\",\n  \"norm\": { \"final\": \"layer_norm\" },\n  \"dims\": { \"layers\": 2 },\n  \"variants\": { \"fuzzchild\": {}, \"fuzzchild.short\": { \"dims\": { \"max_positions\": 64 } } }\n}\n"));
         var texts = specs.Select(s => (AdditionalText)new InMemoryAdditionalText(s.Path, s.Text)).ToList();
         const string attributePath = "/src/ErnieRna.cs";
         var compilation = GeneratorHarness.CompilationOf((attributePath, AttributeSpecTests.ErnieRnaAttributes

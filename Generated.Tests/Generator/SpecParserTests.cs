@@ -296,7 +296,8 @@ public class SpecParserTests
         Assert.Equal("dims", SpecSchema.Suggest("dimz", fields));
         Assert.Equal("type_name", SpecSchema.Suggest("typeName", fields));
         Assert.Equal("embeddings", SpecSchema.Suggest("embedings", fields));
-        Assert.Null(SpecSchema.Suggest("layers", fields));
+        Assert.Equal("layer", SpecSchema.Suggest("layers", fields));
+        Assert.Null(SpecSchema.Suggest("hidden", fields));
         Assert.Null(SpecSchema.Suggest("x", fields));
     }
 

@@ -108,7 +108,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnknownAlphabet = Error(
         DiagnosticIds.UnknownAlphabet,
         "Unknown alphabet",
-        "Unknown alphabet '{0}'; use \"rna-standard-28\", \"rna-legacy-26\", \"rna-streamline\" or an array of single letters");
+        "Unknown alphabet '{0}'; use \"rna-standard-28\", \"rna-legacy-26\", \"rna-streamline\", \"dna-streamline\" or an array of single letters");
 
     /// <summary>{0}: what ("type_name"); {1}: the value; {2}: the rule.</summary>
     public static readonly DiagnosticDescriptor InvalidIdentifier = Error(

@@ -177,7 +177,10 @@ internal sealed partial class SpecParser
             }
             return ReadKind(null, path, slot, slot.Find(slot.DefaultKind)!, parent.OpenBraceSpan, config);
         }
-        _spans[path] = property.NameSpan;
+        // Rules about the slot point at the kind's name where it is written, else at the slot's name.
+        _spans[path] = property.Value is JsonString ? property.ValueSpan
+            : property.Value is JsonObject { } slotObject && slotObject.Find("kind") is { } kindName ? kindName.ValueSpan
+            : property.NameSpan;
         return ReadKindNode(property.Value, path, slot, config);
     }
 
@@ -573,6 +576,8 @@ internal sealed partial class SpecParser
         string prefix = path + ".";
         if (SpecSchema.Overridable.Any(p => p.StartsWith(prefix, System.StringComparison.Ordinal))) return true;
         if (_switchPaths.Any(p => p.StartsWith(prefix, System.StringComparison.Ordinal))) return true;
+        // Bias kinds the family lacks still have configuration fields: a variant that sets one is told the block is absent.
+        if ((path == "attention" || path == "attention.biases") && KindRegistry.AttentionBias.Kinds.Any(k => k.Fields.Any(f => f.Overridable))) return true;
         foreach (var kind in FamilyKinds())
         {
             if ((kind.Path == path || kind.Path.StartsWith(prefix, System.StringComparison.Ordinal)) && kind.Spec.Kind.Fields.Any(f => f.Overridable)) return true;
@@ -633,7 +638,9 @@ internal sealed partial class SpecParser
             case "tokenizer.segmentation":
                 if (ReadKindNode(node, displayPath, KindRegistry.Segmentation, config) is { } segmentation)
                 {
-                    config.Segmentation = new Val<KindSpec>(segmentation, node.Span, overridden);
+                    // Rules about the vocabulary point at k when it is written (the value that sizes the vocabulary).
+                    var span = node is JsonObject segmentationObject && segmentationObject.Find("k") is { } k ? k.ValueSpan : node.Span;
+                    config.Segmentation = new Val<KindSpec>(segmentation, span, overridden);
                 }
                 else
                 {

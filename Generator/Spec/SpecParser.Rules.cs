@@ -134,7 +134,8 @@ internal sealed partial class SpecParser
         }
 
         // The secondary-structure head reads one head of the carried logits: it must exist.
-        if (_secondaryStructure is not null && _ssAttentionHead is { } ssHead && c.Heads is { } modelHeads && ssHead.Value >= modelHeads.Value)
+        if (_secondaryStructure is not null && _biases.Any(b => ((AttentionBiasKind)b.Kind).CarriesLogits)
+            && _ssAttentionHead is { } ssHead && c.Heads is { } modelHeads && ssHead.Value >= modelHeads.Value)
         {
             ReportRule(isVariant, fallback, DiagnosticDescriptors.HeadInputMissing,
                 new[] { ssHead.Origin, modelHeads.Origin, new Origin(_secondaryStructureName, false) },
@@ -144,7 +145,8 @@ internal sealed partial class SpecParser
 
         // Rule 4: the tokenizer's length fits what the position kind supports; "positions" needs positions.
         int? usable = UsableTokens(c);
-        if (c.ModelMaxLength is { } maxLength && c.MaxPositions is { } positions && _position?.Kind is PositionKind kind)
+        if (c.ModelMaxLength is { } maxLength && c.MaxPositions is { } positions && _position?.Kind is PositionKind kind
+            && !(kind.NeedsMaxPositions && positions.Value < 1))
         {
             bool bounded = kind.UsableTokens(_position) is not null;
             if (maxLength.Value.Kind == MaxLengthKind.Fixed && bounded && usable is int limitTokens && maxLength.Value.Value > limitTokens)

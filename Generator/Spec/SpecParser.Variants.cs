@@ -129,7 +129,25 @@ internal sealed partial class SpecParser
             }
             else if (schemaPath == "attention.biases" && !_biases.Any(b => b.KindName == property.Name))
             {
-                Report(DiagnosticDescriptors.VariantOverridesAbsentBlock, property.NameSpan, variant, childPath, childPath);
+                // A bias the family lacks: its configuration fields cannot be set, the block itself cannot be added.
+                if (property.Value is JsonObject absent && KindRegistry.AttentionBias.Find(property.Name) is { } absentKind)
+                {
+                    foreach (var field in absent.Properties)
+                    {
+                        if (absentKind.Field(field.Name) is { Overridable: true })
+                        {
+                            Report(DiagnosticDescriptors.VariantOverridesAbsentBlock, field.NameSpan, variant, childPath + "." + field.Name, childPath);
+                        }
+                        else
+                        {
+                            Report(DiagnosticDescriptors.VariantArchitectureField, field.NameSpan, childPath + "." + field.Name);
+                        }
+                    }
+                }
+                else
+                {
+                    Report(DiagnosticDescriptors.VariantArchitectureField, property.NameSpan, childPath);
+                }
             }
             else if (IsObjectPath(childPath) && HasOverridableDescendant(childPath))
             {

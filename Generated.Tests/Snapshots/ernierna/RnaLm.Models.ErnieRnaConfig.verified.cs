@@ -14,7 +14,7 @@ namespace RnaLm.Models;
 /// <remarks>
 /// Defaults are the spec's; <see cref="FromJson"/> lets a checkpoint's <c>config.json</c> override them and keeps
 /// fields it does not know, which <see cref="ToJson"/> writes back. Architecture choices fixed by the spec
-/// (position kind, norm placement) are validated, not configurable.
+/// (the kinds of its slots) are validated, not configurable.
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial record ErnieRnaConfig : global::RnaLm.Models.IModelConfig
@@ -57,7 +57,7 @@ public sealed partial record ErnieRnaConfig : global::RnaLm.Models.IModelConfig
     /// <summary>initializer_range: std of the normal initialisation.</summary>
     public double InitializerRange { get; init; } = 0.02;
 
-    /// <summary>layer_norm_eps of every LayerNorm.</summary>
+    /// <summary>layer_norm_eps of every norm.</summary>
     public double LayerNormEps { get; init; } = 1E-05;
 
     /// <summary>type_vocab_size: rows of the token-type table.</summary>
@@ -189,14 +189,20 @@ public sealed partial record ErnieRnaConfig : global::RnaLm.Models.IModelConfig
     public void Validate(string source = "config")
     {
         static global::RnaLm.Models.ConfigException Fail(string source, string message) => new($"{source}: {message}");
-        if (VocabSize <= 0) throw Fail(source, $"vocab_size must be positive, found {VocabSize}.");
-        if (HiddenSize <= 0) throw Fail(source, $"hidden_size must be positive, found {HiddenSize}.");
-        if (NumHiddenLayers <= 0) throw Fail(source, $"num_hidden_layers must be positive, found {NumHiddenLayers}.");
-        if (NumAttentionHeads <= 0) throw Fail(source, $"num_attention_heads must be positive, found {NumAttentionHeads}.");
-        if (IntermediateSize <= 0) throw Fail(source, $"intermediate_size must be positive, found {IntermediateSize}.");
+        if (VocabSize < 1 || VocabSize > 16777216) throw Fail(source, $"vocab_size must be between 1 and 16777216, found {VocabSize}.");
+        if (HiddenSize < 1 || HiddenSize > 65536) throw Fail(source, $"hidden_size must be between 1 and 65536, found {HiddenSize}.");
+        if (NumHiddenLayers < 1 || NumHiddenLayers > 4096) throw Fail(source, $"num_hidden_layers must be between 1 and 4096, found {NumHiddenLayers}.");
+        if (NumAttentionHeads < 1 || NumAttentionHeads > 4096) throw Fail(source, $"num_attention_heads must be between 1 and 4096, found {NumAttentionHeads}.");
+        if (IntermediateSize < 1 || IntermediateSize > 1048576) throw Fail(source, $"intermediate_size must be between 1 and 1048576, found {IntermediateSize}.");
+        if (!(HiddenDropout >= 0 && HiddenDropout < 1)) throw Fail(source, $"hidden_dropout must be at least 0 and below 1, found {HiddenDropout}.");
+        if (!(AttentionDropout >= 0 && AttentionDropout < 1)) throw Fail(source, $"attention_dropout must be at least 0 and below 1, found {AttentionDropout}.");
+        if (MaxPositionEmbeddings < 1 || MaxPositionEmbeddings > 16777216) throw Fail(source, $"max_position_embeddings must be between 1 and 16777216, found {MaxPositionEmbeddings}.");
+        if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange)) throw Fail(source, $"initializer_range must be a finite number of at least 0, found {InitializerRange}.");
+        if (!(LayerNormEps > 0) || double.IsInfinity(LayerNormEps)) throw Fail(source, $"layer_norm_eps must be a positive finite number, found {LayerNormEps}.");
+        if (TypeVocabSize != 2) throw Fail(source, $"type_vocab_size is {TypeVocabSize}, but this model stores 2.");
+        if (!double.IsFinite(PairwiseAlpha)) throw Fail(source, $"pairwise_alpha must be a finite number, found {PairwiseAlpha}.");
+        if (NumLabels < 1 || NumLabels > 1048576) throw Fail(source, $"num_labels must be between 1 and 1048576, found {NumLabels}.");
         if (HiddenSize % NumAttentionHeads != 0) throw Fail(source, $"hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
-        if (MaxPositionEmbeddings <= 0) throw Fail(source, $"max_position_embeddings must be positive, found {MaxPositionEmbeddings}.");
-        if (TypeVocabSize != 2) throw Fail(source, $"type_vocab_size is {TypeVocabSize}, but this model stores 2 token types.");
         foreach (var (name, id) in new (string, int?)[] { ("pad_token_id", PadTokenId), ("bos_token_id", BosTokenId), ("eos_token_id", EosTokenId), ("unk_token_id", UnkTokenId), ("mask_token_id", MaskTokenId), ("null_token_id", NullTokenId) })
         {
             if (id is int value && (value < 0 || value >= VocabSize)) throw Fail(source, $"{name} {value} is outside the vocabulary of {VocabSize} tokens.");
@@ -213,34 +219,54 @@ public sealed partial record ErnieRnaConfig : global::RnaLm.Models.IModelConfig
     }
 
     /// <summary>
-    /// Parameters of the backbone including a pooler, as on the model cards (stored rotary frequencies excluded):
-    /// embeddings, then per layer Q/K/V, output projection, feed-forward and LayerNorms, then the pooler.
+    /// Parameters of the backbone including a pooler, as on the model cards (stored rotary frequencies excluded): the
+    /// tensors outside the layers, then num_hidden_layers times one layer's. The formula is the one the spec's kinds
+    /// declare; the compile-time constants below are the same formula at each variant's defaults.
     /// </summary>
     public long CountBackboneParameters()
     {
-        long h = HiddenSize, i = IntermediateSize, v = VocabSize;
-        long embeddings = v * h + (long)TypeVocabSize * h + 2 * h;
-        long attention = 3 * (h * h + h) + h * h + h;
-        long feedForward = h * i + i * h + i + h;
-        long layerNorms = 2 * (2 * h);
-        long half = NumAttentionHeads / 2;
-        return embeddings + NumHiddenLayers * (attention + feedForward + layerNorms) + (half + half) + (half * NumAttentionHeads + NumAttentionHeads) + (h * h + h);
+        long h = HiddenSize, i = IntermediateSize, v = VocabSize, heads = NumAttentionHeads, t = TypeVocabSize;
+        checked
+        {
+            long outsideLayers =
+                  v * h                              // embeddings.word_embeddings.weight
+                + t * h                              // embeddings.token_type_embeddings.weight
+                + h                                  // embeddings.layer_norm.weight
+                + h                                  // embeddings.layer_norm.bias
+                + heads / 2                          // pairwise_bias_proj.dense1.weight
+                + heads / 2                          // pairwise_bias_proj.dense1.bias
+                + heads * (heads / 2)                // pairwise_bias_proj.dense2.weight
+                + heads                              // pairwise_bias_proj.dense2.bias
+                + h * h                              // pooler.dense.weight
+                + h;                                 // pooler.dense.bias
+            long perLayer =
+                  h * h                              // attention.self.query.weight
+                + h                                  // attention.self.query.bias
+                + h * h                              // attention.self.key.weight
+                + h                                  // attention.self.key.bias
+                + h * h                              // attention.self.value.weight
+                + h                                  // attention.self.value.bias
+                + h * h                              // attention.output.dense.weight
+                + h                                  // attention.output.dense.bias
+                + h                                  // attention.output.layer_norm.weight
+                + h                                  // attention.output.layer_norm.bias
+                + i * h                              // intermediate.dense.weight
+                + i                                  // intermediate.dense.bias
+                + h * i                              // output.dense.weight
+                + h                                  // output.dense.bias
+                + h                                  // output.layer_norm.weight
+                + h;                                 // output.layer_norm.bias
+            return outsideLayers + NumHiddenLayers * perLayer;
+        }
     }
 
     /// <summary>
     /// Floating-point operations of one forward pass of the pretraining model (backbone, pooler and MLM head) over one
     /// sequence of <paramref name="length"/> tokens (special tokens included, batch 1, no padding), counting two FLOPs per
-    /// multiply-add of every matrix product. With L = length, H = hidden_size, I = intermediate_size, V = vocab_size,
-    /// N = num_hidden_layers and h = num_attention_heads:
-    /// <code>
-    /// FLOPs(L) = 2·N·(4·L·H² + 2·L·H·I)  Q, K, V and output projections; feed-forward
-    ///          + 2·N·(2·L²·H)            QKᵀ and PV over all heads
-    ///          + 2·L²·(h/2)·(1 + h)      pair-prior MLP 1 → h/2 → h on every token pair, once
-    ///          + 2·H²                    pooler on the first token
-    ///          + 2·(L·H² + L·H·V)        MLM head transform and decoder
-    /// </code>
-    /// Not counted: embedding lookups (no multiplications), bias additions, residual additions, score scaling, softmax,
-    /// LayerNorm, activations, dropout, the sinusoid table, task heads (the secondary-structure head). See docs/model-facts.md.
+    /// multiply-add of every matrix product: per token the Q, K, V and output projections, the feed-forward block
+    /// (mlp) and the MLM head; per token pair QKᵀ and PV and the attention biases; per sequence the pooler.
+    /// Not counted: embedding lookups, bias and residual additions, score scaling, softmax, norms, activations, dropout,
+    /// position rotations and tables, task heads. See docs/model-facts.md.
     /// </summary>
     /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is less than 1.</exception>
@@ -250,13 +276,11 @@ public sealed partial record ErnieRnaConfig : global::RnaLm.Models.IModelConfig
         if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "A forward pass needs at least one token.");
         checked
         {
-            long l = length, h = HiddenSize, i = IntermediateSize, v = VocabSize, n = NumHiddenLayers;
-            long layers = n * (4 * l * h * h + 2 * l * h * i + 2 * l * l * h); // multiply-adds
-            long half = NumAttentionHeads / 2;
-            long pairPrior = l * l * (half + half * NumAttentionHeads);
-            long pooler = h * h;
-            long mlmHead = l * h * h + l * h * v;
-            return 2 * (layers + pairPrior + pooler + mlmHead);
+            long l = length, h = HiddenSize, i = IntermediateSize, v = VocabSize, n = NumHiddenLayers, heads = NumAttentionHeads;
+            long perSequence = h * h;
+            long perToken = n * (4 * h * h + 2 * h * i) + h * h + h * v;
+            long perTokenPair = n * 2 * h + heads / 2 + heads / 2 * heads;
+            return 2 * (perSequence + perToken * l + perTokenPair * l * l); // multiply-adds, two FLOPs each
         }
     }
 

@@ -12,7 +12,7 @@ namespace RnaLm.Models;
 
 /// <summary>ernierna embeddings (keys <c>model.embeddings.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class ErnieRnaEmbeddings : nn.Module<Tensor, Tensor>
+public sealed partial class ErnieRnaEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Embedding word_embeddings;       // [V, H]
     private readonly Embedding token_type_embeddings; // [type_vocab_size, H], stored in checkpoints but never added
@@ -36,8 +36,9 @@ public sealed partial class ErnieRnaEmbeddings : nn.Module<Tensor, Tensor>
     internal Parameter WordEmbeddingWeight => word_embeddings.weight!;
 
     /// <param name="inputIds">[B, L] int64 token ids.</param>
+    /// <param name="attentionMask">[B, L] 1 = real token, 0 = padding.</param>
     /// <returns>[B, L, H].</returns>
-    public override Tensor forward(Tensor inputIds)
+    public override Tensor forward(Tensor inputIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var embeddings = word_embeddings.call(inputIds); // [B, L, H]
@@ -51,7 +52,7 @@ public sealed partial class ErnieRnaEmbeddings : nn.Module<Tensor, Tensor>
 /// <summary>Scaled dot-product self-attention of ernierna (keys <c>attention.self.*</c>).</summary>
 /// <remarks>The incoming bias is added to the scaled scores; the resulting pre-softmax logits are returned for the next layer.</remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class ErnieRnaSelfAttention : nn.Module<Tensor, Tensor?, Tensor, (Tensor Context, Tensor Probabilities, Tensor Logits)>
+public sealed partial class ErnieRnaSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly Linear query; // [H, H]
     private readonly Linear key;   // [H, H]
@@ -74,10 +75,9 @@ public sealed partial class ErnieRnaSelfAttention : nn.Module<Tensor, Tensor?, T
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    /// <param name="bias">Attention bias [B, h, L, L]: the pair prior for layer 1, then the previous layer's logits.</param>
-    /// <returns>Context [B, L, H] and post-softmax probabilities [B, h, L, L]; the pre-softmax logits [B, h, L, L].</returns>
-    public override (Tensor Context, Tensor Probabilities, Tensor Logits) forward(Tensor hiddenStates, Tensor? mask, Tensor bias)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    /// <returns>Context [B, L, H]; post-softmax probabilities [B, h, L, L] when kept; the pre-softmax logits [B, h, L, L] for the next layer.</returns>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
         long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];
@@ -86,16 +86,16 @@ public sealed partial class ErnieRnaSelfAttention : nn.Module<Tensor, Tensor?, T
         var k = key.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var v = value.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]
-        if (mask is not null) scores = scores + mask;
-        var logits = scores + bias; // handed to the next layer
-        var probabilities = logits.softmax(-1); // over keys
+        if (inputs.Mask is not null) scores = scores + inputs.Mask;
+        scores = scores + inputs.Bias!; // the pair prior in layer 1, then the previous layer's logits
+        var probabilities = scores.softmax(-1); // over keys
         var context = matmul(dropout.call(probabilities), v) // [B, h, L, d]
             .transpose(1, 2).contiguous().view(batch, length, _heads * _headSize); // [B, L, H]
-        return (context.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+        return new global::RnaLm.Modules.AttentionResult(context, inputs.KeepProbabilities ? probabilities : null, scores).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>Attention output projection with residual and post-LayerNorm (keys <c>attention.output.*</c>).</summary>
+/// <summary>Attention output projection with residual and post-norm (keys <c>attention.output.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class ErnieRnaSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -122,7 +122,7 @@ public sealed partial class ErnieRnaSelfOutput : nn.Module<Tensor, Tensor, Tenso
 
 /// <summary>Self-attention plus its output block (keys <c>attention.self.*</c>, <c>attention.output.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class ErnieRnaAttention : nn.Module<Tensor, Tensor?, Tensor, (Tensor Hidden, Tensor Probabilities, Tensor Logits)>
+public sealed partial class ErnieRnaAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly ErnieRnaSelfAttention self;
     private readonly ErnieRnaSelfOutput output;
@@ -135,14 +135,13 @@ public sealed partial class ErnieRnaAttention : nn.Module<Tensor, Tensor?, Tenso
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    /// <param name="bias">Attention bias [B, h, L, L]: the pair prior for layer 1, then the previous layer's logits.</param>
-    public override (Tensor Hidden, Tensor Probabilities, Tensor Logits) forward(Tensor hiddenStates, Tensor? mask, Tensor bias)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var (context, probabilities, logits) = self.call(hiddenStates, mask, bias);
-        var hidden = output.call(context, hiddenStates); // [B, L, H]
-        return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+        var attended = self.call(hiddenStates, inputs);
+        var hidden = output.call(attended.Hidden, hiddenStates); // [B, L, H]
+        return (attended with { Hidden = hidden }).MoveToOuterDisposeScope();
     }
 }
 
@@ -169,7 +168,7 @@ public sealed partial class ErnieRnaIntermediate : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Second feed-forward projection with residual and post-LayerNorm (keys <c>output.*</c>).</summary>
+/// <summary>Second feed-forward projection with residual and post-norm (keys <c>output.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class ErnieRnaOutput : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -194,9 +193,9 @@ public sealed partial class ErnieRnaOutput : nn.Module<Tensor, Tensor, Tensor>
     }
 }
 
-/// <summary>One post-LN transformer layer of ernierna (keys <c>encoder.layer.{i}.*</c>).</summary>
+/// <summary>One post-norm transformer layer of ernierna (keys <c>encoder.layer.{i}.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class ErnieRnaLayer : nn.Module<Tensor, Tensor?, Tensor, (Tensor Hidden, Tensor Probabilities, Tensor Logits)>
+public sealed partial class ErnieRnaLayer : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly ErnieRnaAttention attention;
     private readonly ErnieRnaIntermediate intermediate;
@@ -211,21 +210,20 @@ public sealed partial class ErnieRnaLayer : nn.Module<Tensor, Tensor?, Tensor, (
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    /// <param name="bias">Attention bias [B, h, L, L]: the pair prior for layer 1, then the previous layer's logits.</param>
-    /// <returns>The layer output [B, L, H] and attention probabilities [B, h, L, L]; the logits for the next layer.</returns>
-    public override (Tensor Hidden, Tensor Probabilities, Tensor Logits) forward(Tensor hiddenStates, Tensor? mask, Tensor bias)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    /// <returns>The layer output [B, L, H], and the attention probabilities and carried logits when there are any.</returns>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var (attended, probabilities, logits) = attention.call(hiddenStates, mask, bias);
-        var hidden = output.call(intermediate.call(attended), attended);
-        return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+        var attended = attention.call(hiddenStates, inputs);
+        var hidden = output.call(intermediate.call(attended.Hidden), attended.Hidden);
+        return (attended with { Hidden = hidden }).MoveToOuterDisposeScope();
     }
 }
 
 /// <summary>The stack of ernierna layers (keys <c>encoder.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class ErnieRnaEncoder : nn.Module<Tensor, Tensor?, Tensor, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
+public sealed partial class ErnieRnaEncoder : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
 {
     private readonly ModuleList<ErnieRnaLayer> layer;
 
@@ -238,10 +236,9 @@ public sealed partial class ErnieRnaEncoder : nn.Module<Tensor, Tensor?, Tensor,
     }
 
     /// <param name="hiddenStates">[B, L, H] embedding output.</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    /// <param name="bias">The pair-prior bias of layer 1 [B, h, L, L].</param>
+    /// <param name="inputs">Masks and biases of this forward pass (the bias of layer 1).</param>
     /// <param name="request">Optional outputs to collect.</param>
-    public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, Tensor? mask, Tensor bias, global::RnaLm.Models.OutputRequest request)
+    public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs, global::RnaLm.Models.OutputRequest request)
     {
         using var scope = NewDisposeScope();
         bool keepHidden = (request & global::RnaLm.Models.OutputRequest.HiddenStates) != 0;
@@ -251,15 +248,14 @@ public sealed partial class ErnieRnaEncoder : nn.Module<Tensor, Tensor?, Tensor,
         var attentionsOut = keepAttentions ? new List<Tensor>(layer.Count) : null;
         var biasesOut = keepBiases ? new List<Tensor>(layer.Count) : null;
         var hidden = hiddenStates;
-        var carried = bias;
         foreach (var block in layer)
         {
             hiddenStatesOut?.Add(hidden);
-            var (next, probabilities, logits) = block.call(hidden, mask, carried);
-            biasesOut?.Add(logits);
-            carried = logits; // each layer sees the sum of all earlier layers' scaled scores
-            attentionsOut?.Add(probabilities);
-            hidden = next;
+            var result = block.call(hidden, inputs);
+            if (result.Probabilities is not null) attentionsOut?.Add(result.Probabilities);
+            biasesOut?.Add(result.Logits!);
+            inputs = inputs with { Bias = result.Logits }; // each layer sees the sum of all earlier layers' scaled scores
+            hidden = result.Hidden;
         }
         hiddenStatesOut?.Add(hidden); // the last hidden state is last_hidden_state
         return new global::RnaLm.Models.BackboneOutput(hidden, null, hiddenStatesOut, attentionsOut, biasesOut).MoveToOuterDisposeScope();
@@ -277,7 +273,7 @@ public sealed partial class ErnieRnaModel : nn.Module, global::RnaLm.Models.IRna
     private readonly ErnieRnaConfig _config;
 
     /// <param name="config">The model configuration (validated here).</param>
-    /// <param name="addPoolingLayer">Whether to build the tanh pooler on the first token (<c>pooler.dense</c>).</param>
+    /// <param name="addPoolingLayer">Whether to build the pooler on the first token (<c>pooler.dense</c>).</param>
     public ErnieRnaModel(ErnieRnaConfig config, bool addPoolingLayer = true) : base("model")
     {
         config.Validate();
@@ -309,10 +305,12 @@ public sealed partial class ErnieRnaModel : nn.Module, global::RnaLm.Models.IRna
     {
         using var scope = NewDisposeScope();
         var attention = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, _config.PadTokenId); // [B, L]
-        var embedded = embeddings.call(inputIds); // [B, L, H]
-        var mask = global::RnaLm.Modules.AttentionMasks.KeyPadding(attention, embedded.dtype); // [B, 1, 1, L] or null
-        var bias = pairwise_bias_proj.call(inputIds); // [B, h, L, L], computed once
-        var encoded = encoder.call(embedded, mask, bias, request);
+        var embedded = embeddings.call(inputIds, attention); // [B, L, H]
+        var inputs = new global::RnaLm.Modules.AttentionInputs(
+            global::RnaLm.Modules.AttentionMasks.KeyPadding(attention, embedded.dtype), // [B, 1, 1, L] or null
+            KeepProbabilities: (request & global::RnaLm.Models.OutputRequest.Attentions) != 0);
+        inputs = inputs with { Bias = pairwise_bias_proj.call(inputIds) }; // [B, h, L, L], computed once
+        var encoded = encoder.call(embedded, inputs, request);
         var pooled = pooler?.call(encoded.LastHiddenState); // [B, H]
         return new global::RnaLm.Models.BackboneOutput(encoded.LastHiddenState, pooled, encoded.HiddenStates, encoded.Attentions, encoded.AttentionBiases)
             .MoveToOuterDisposeScope();

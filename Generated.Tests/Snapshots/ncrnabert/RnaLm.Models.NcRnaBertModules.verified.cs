@@ -40,7 +40,7 @@ public sealed partial class NcRnaBertEmbeddings : nn.Module<Tensor, Tensor, Tens
 /// <summary>Scaled dot-product self-attention of ncrnabert (keys <c>attention.self.*</c>).</summary>
 /// <remarks>Softmax runs over the query axis (each column sums to 1); padded rows and columns are zeroed afterwards.</remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, Tensor?, Tensor?, (Tensor Context, Tensor Probabilities)>
+public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly Linear query; // [H, H], no bias
     private readonly Linear key;   // [H, H], no bias
@@ -67,10 +67,9 @@ public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, Tensor?, 
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="rowMask">Additive query-row mask [B, 1, L, 1], or null when nothing is padded.</param>
-    /// <param name="pairMask">Post-softmax pair mask [B, 1, L, L], or null when nothing is padded.</param>
-    /// <returns>Context [B, L, H] and post-softmax probabilities [B, h, L, L].</returns>
-    public override (Tensor Context, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? rowMask, Tensor? pairMask)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    /// <returns>Context [B, L, H]; post-softmax probabilities [B, h, L, L] when kept.</returns>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
         long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];
@@ -81,16 +80,16 @@ public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, Tensor?, 
         q = rotary_embeddings.call(q); // positions 0..L-1
         k = rotary_embeddings.call(k);
         var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]
-        if (rowMask is not null) scores = scores + rowMask; // masks padded query rows
+        if (inputs.Mask is not null) scores = scores + inputs.Mask; // masks padded query rows
         var probabilities = scores.softmax(-2); // over queries: each column sums to 1
-        if (pairMask is not null) probabilities = probabilities * pairMask; // zero padded rows and columns
+        if (inputs.PairMask is not null) probabilities = probabilities * inputs.PairMask; // zero padded rows and columns
         var context = matmul(dropout.call(probabilities), v) // [B, h, L, d]
             .transpose(1, 2).contiguous().view(batch, length, _heads * _headSize); // [B, L, H]
-        return (context.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        return new global::RnaLm.Modules.AttentionResult(context, inputs.KeepProbabilities ? probabilities : null).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>Attention output projection (keys <c>attention.output.dense.*</c>); the residual is added by the attention block.</summary>
+/// <summary>Attention output projection (keys <c>attention.output.dense.*</c>); the residual is added by the block.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class NcRnaBertSelfOutput : nn.Module<Tensor, Tensor>
 {
@@ -111,9 +110,9 @@ public sealed partial class NcRnaBertSelfOutput : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Pre-LN attention block: <c>x + output(self(layer_norm(x)))</c> (keys <c>attention.layer_norm</c>, <c>attention.self</c>, <c>attention.output</c>).</summary>
+/// <summary>Pre-norm attention block: <c>x + output(self(layer_norm(x)))</c> (keys <c>attention.layer_norm</c>, <c>attention.self</c>, <c>attention.output</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class NcRnaBertAttention : nn.Module<Tensor, Tensor?, Tensor?, (Tensor Hidden, Tensor Probabilities)>
+public sealed partial class NcRnaBertAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly LayerNorm layer_norm; // [H]
     private readonly NcRnaBertSelfAttention self;
@@ -127,12 +126,14 @@ public sealed partial class NcRnaBertAttention : nn.Module<Tensor, Tensor?, Tens
         RegisterComponents();
     }
 
-    public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? rowMask, Tensor? pairMask)
+    /// <param name="hiddenStates">[B, L, H].</param>
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var (context, probabilities) = self.call(layer_norm.call(hiddenStates), rowMask, pairMask);
-        var hidden = output.call(context) + hiddenStates; // [B, L, H]
-        return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        var attended = self.call(layer_norm.call(hiddenStates), inputs);
+        var hidden = output.call(attended.Hidden) + hiddenStates; // [B, L, H]
+        return (attended with { Hidden = hidden }).MoveToOuterDisposeScope();
     }
 }
 
@@ -180,9 +181,9 @@ public sealed partial class NcRnaBertOutput : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>One pre-LN transformer layer of ncrnabert (keys <c>encoder.layer.{i}.*</c>).</summary>
+/// <summary>One pre-norm transformer layer of ncrnabert (keys <c>encoder.layer.{i}.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class NcRnaBertLayer : nn.Module<Tensor, Tensor?, Tensor?, (Tensor Hidden, Tensor Probabilities)>
+public sealed partial class NcRnaBertLayer : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly NcRnaBertAttention attention;
     private readonly LayerNorm layer_norm; // [H], before the feed-forward block
@@ -199,21 +200,20 @@ public sealed partial class NcRnaBertLayer : nn.Module<Tensor, Tensor?, Tensor?,
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="rowMask">Additive query-row mask [B, 1, L, 1], or null when nothing is padded.</param>
-    /// <param name="pairMask">Post-softmax pair mask [B, 1, L, L], or null when nothing is padded.</param>
-    /// <returns>The layer output [B, L, H] and attention probabilities [B, h, L, L].</returns>
-    public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? rowMask, Tensor? pairMask)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    /// <returns>The layer output [B, L, H], and the attention probabilities and carried logits when there are any.</returns>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var (attended, probabilities) = attention.call(hiddenStates, rowMask, pairMask);
-        var hidden = output.call(intermediate.call(layer_norm.call(attended))) + attended;
-        return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        var attended = attention.call(hiddenStates, inputs);
+        var hidden = output.call(intermediate.call(layer_norm.call(attended.Hidden))) + attended.Hidden;
+        return (attended with { Hidden = hidden }).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>The stack of ncrnabert layers and the final LayerNorm (keys <c>encoder.*</c>).</summary>
+/// <summary>The stack of ncrnabert layers and the final norm (keys <c>encoder.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class NcRnaBertEncoder : nn.Module<Tensor, Tensor?, Tensor?, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
+public sealed partial class NcRnaBertEncoder : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
 {
     private readonly ModuleList<NcRnaBertLayer> layer;
     private readonly LayerNorm layer_norm; // [H], after the last layer
@@ -228,10 +228,9 @@ public sealed partial class NcRnaBertEncoder : nn.Module<Tensor, Tensor?, Tensor
     }
 
     /// <param name="hiddenStates">[B, L, H] embedding output.</param>
-    /// <param name="rowMask">Additive query-row mask [B, 1, L, 1], or null when nothing is padded.</param>
-    /// <param name="pairMask">Post-softmax pair mask [B, 1, L, L], or null when nothing is padded.</param>
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
     /// <param name="request">Optional outputs to collect.</param>
-    public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, Tensor? rowMask, Tensor? pairMask, global::RnaLm.Models.OutputRequest request)
+    public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs, global::RnaLm.Models.OutputRequest request)
     {
         using var scope = NewDisposeScope();
         bool keepHidden = (request & global::RnaLm.Models.OutputRequest.HiddenStates) != 0;
@@ -242,9 +241,9 @@ public sealed partial class NcRnaBertEncoder : nn.Module<Tensor, Tensor?, Tensor
         foreach (var block in layer)
         {
             hiddenStatesOut?.Add(hidden);
-            var (next, probabilities) = block.call(hidden, rowMask, pairMask);
-            attentionsOut?.Add(probabilities);
-            hidden = next;
+            var result = block.call(hidden, inputs);
+            if (result.Probabilities is not null) attentionsOut?.Add(result.Probabilities);
+            hidden = result.Hidden;
         }
         hidden = layer_norm.call(hidden);
         hiddenStatesOut?.Add(hidden); // the last hidden state is last_hidden_state
@@ -262,7 +261,7 @@ public sealed partial class NcRnaBertModel : nn.Module, global::RnaLm.Models.IRn
     private readonly NcRnaBertConfig _config;
 
     /// <param name="config">The model configuration (validated here).</param>
-    /// <param name="addPoolingLayer">Whether to build the tanh pooler on the first token (<c>pooler.dense</c>).</param>
+    /// <param name="addPoolingLayer">Whether to build the pooler on the first token (<c>pooler.dense</c>).</param>
     public NcRnaBertModel(NcRnaBertConfig config, bool addPoolingLayer = true) : base("ncrnabert")
     {
         config.Validate();
@@ -294,7 +293,9 @@ public sealed partial class NcRnaBertModel : nn.Module, global::RnaLm.Models.IRn
         var attention = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, _config.PadTokenId); // [B, L]
         var embedded = embeddings.call(inputIds, attention); // [B, L, H]
         var (rowMask, pairMask) = global::RnaLm.Modules.QueryAxisMasks.Create(attention, embedded.dtype); // [B, 1, L, 1], [B, 1, L, L] or null
-        var encoded = encoder.call(embedded, rowMask, pairMask, request);
+        var inputs = new global::RnaLm.Modules.AttentionInputs(rowMask, pairMask,
+            KeepProbabilities: (request & global::RnaLm.Models.OutputRequest.Attentions) != 0);
+        var encoded = encoder.call(embedded, inputs, request);
         var pooled = pooler?.call(encoded.LastHiddenState); // [B, H]
         return new global::RnaLm.Models.BackboneOutput(encoded.LastHiddenState, pooled, encoded.HiddenStates, encoded.Attentions, encoded.AttentionBiases)
             .MoveToOuterDisposeScope();

@@ -14,7 +14,7 @@ namespace RnaLm.Models;
 /// <remarks>
 /// Defaults are the spec's; <see cref="FromJson"/> lets a checkpoint's <c>config.json</c> override them and keeps
 /// fields it does not know, which <see cref="ToJson"/> writes back. Architecture choices fixed by the spec
-/// (position kind, norm placement) are validated, not configurable.
+/// (the kinds of its slots) are validated, not configurable.
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
@@ -57,7 +57,7 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     /// <summary>initializer_range: std of the normal initialisation.</summary>
     public double InitializerRange { get; init; } = 0.02;
 
-    /// <summary>layer_norm_eps of every LayerNorm.</summary>
+    /// <summary>layer_norm_eps of every norm.</summary>
     public double LayerNormEps { get; init; } = 1E-12;
 
     /// <summary>pad_token_id.</summary>
@@ -174,11 +174,17 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     public void Validate(string source = "config")
     {
         static global::RnaLm.Models.ConfigException Fail(string source, string message) => new($"{source}: {message}");
-        if (VocabSize <= 0) throw Fail(source, $"vocab_size must be positive, found {VocabSize}.");
-        if (HiddenSize <= 0) throw Fail(source, $"hidden_size must be positive, found {HiddenSize}.");
-        if (NumHiddenLayers <= 0) throw Fail(source, $"num_hidden_layers must be positive, found {NumHiddenLayers}.");
-        if (NumAttentionHeads <= 0) throw Fail(source, $"num_attention_heads must be positive, found {NumAttentionHeads}.");
-        if (IntermediateSize <= 0) throw Fail(source, $"intermediate_size must be positive, found {IntermediateSize}.");
+        if (VocabSize < 1 || VocabSize > 16777216) throw Fail(source, $"vocab_size must be between 1 and 16777216, found {VocabSize}.");
+        if (HiddenSize < 1 || HiddenSize > 65536) throw Fail(source, $"hidden_size must be between 1 and 65536, found {HiddenSize}.");
+        if (NumHiddenLayers < 1 || NumHiddenLayers > 4096) throw Fail(source, $"num_hidden_layers must be between 1 and 4096, found {NumHiddenLayers}.");
+        if (NumAttentionHeads < 1 || NumAttentionHeads > 4096) throw Fail(source, $"num_attention_heads must be between 1 and 4096, found {NumAttentionHeads}.");
+        if (IntermediateSize < 1 || IntermediateSize > 1048576) throw Fail(source, $"intermediate_size must be between 1 and 1048576, found {IntermediateSize}.");
+        if (!(HiddenDropout >= 0 && HiddenDropout < 1)) throw Fail(source, $"hidden_dropout must be at least 0 and below 1, found {HiddenDropout}.");
+        if (!(AttentionDropout >= 0 && AttentionDropout < 1)) throw Fail(source, $"attention_dropout must be at least 0 and below 1, found {AttentionDropout}.");
+        if (MaxPositionEmbeddings < 0 || MaxPositionEmbeddings > 16777216) throw Fail(source, $"max_position_embeddings must be between 0 and 16777216, found {MaxPositionEmbeddings}.");
+        if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange)) throw Fail(source, $"initializer_range must be a finite number of at least 0, found {InitializerRange}.");
+        if (!(LayerNormEps > 0) || double.IsInfinity(LayerNormEps)) throw Fail(source, $"layer_norm_eps must be a positive finite number, found {LayerNormEps}.");
+        if (NumLabels < 1 || NumLabels > 1048576) throw Fail(source, $"num_labels must be between 1 and 1048576, found {NumLabels}.");
         if (HiddenSize % NumAttentionHeads != 0) throw Fail(source, $"hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
         foreach (var (name, id) in new (string, int?)[] { ("pad_token_id", PadTokenId), ("bos_token_id", BosTokenId), ("eos_token_id", EosTokenId), ("unk_token_id", UnkTokenId), ("mask_token_id", MaskTokenId), ("null_token_id", NullTokenId) })
         {
@@ -196,32 +202,51 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     }
 
     /// <summary>
-    /// Parameters of the backbone including a pooler, as on the model cards (stored rotary frequencies excluded):
-    /// embeddings, then per layer Q/K/V, output projection, feed-forward and LayerNorms, then the pooler.
+    /// Parameters of the backbone including a pooler, as on the model cards (stored rotary frequencies excluded): the
+    /// tensors outside the layers, then num_hidden_layers times one layer's. The formula is the one the spec's kinds
+    /// declare; the compile-time constants below are the same formula at each variant's defaults.
     /// </summary>
     public long CountBackboneParameters()
     {
         long h = HiddenSize, i = IntermediateSize, v = VocabSize;
-        long embeddings = v * h + 2 * h;
-        long attention = 3 * (h * h + h) + h * h + h;
-        long feedForward = h * i + i * h + i + h;
-        long layerNorms = 2 * (2 * h);
-        return embeddings + NumHiddenLayers * (attention + feedForward + layerNorms) + 2 * h + (h * h + h);
+        checked
+        {
+            long outsideLayers =
+                  v * h                              // embeddings.word_embeddings.weight
+                + h                                  // embeddings.layer_norm.weight
+                + h                                  // embeddings.layer_norm.bias
+                + h                                  // encoder.layer_norm.weight
+                + h                                  // encoder.layer_norm.bias
+                + h * h                              // pooler.dense.weight
+                + h;                                 // pooler.dense.bias
+            long perLayer =
+                  h                                  // attention.layer_norm.weight
+                + h                                  // attention.layer_norm.bias
+                + h * h                              // attention.self.query.weight
+                + h                                  // attention.self.query.bias
+                + h * h                              // attention.self.key.weight
+                + h                                  // attention.self.key.bias
+                + h * h                              // attention.self.value.weight
+                + h                                  // attention.self.value.bias
+                + h * h                              // attention.output.dense.weight
+                + h                                  // attention.output.dense.bias
+                + h                                  // layer_norm.weight
+                + h                                  // layer_norm.bias
+                + i * h                              // intermediate.dense.weight
+                + i                                  // intermediate.dense.bias
+                + h * i                              // output.dense.weight
+                + h;                                 // output.dense.bias
+            return outsideLayers + NumHiddenLayers * perLayer;
+        }
     }
 
     /// <summary>
     /// Floating-point operations of one forward pass of the pretraining model (backbone, pooler and MLM head) over one
     /// sequence of <paramref name="length"/> tokens (special tokens included, batch 1, no padding), counting two FLOPs per
-    /// multiply-add of every matrix product. With L = length, H = hidden_size, I = intermediate_size, V = vocab_size,
-    /// N = num_hidden_layers:
-    /// <code>
-    /// FLOPs(L) = 2·N·(4·L·H² + 2·L·H·I)  Q, K, V and output projections; feed-forward
-    ///          + 2·N·(2·L²·H)            QKᵀ and PV over all heads
-    ///          + 2·H²                    pooler on the first token
-    ///          + 2·(L·H² + L·H·V)        MLM head transform and decoder
-    /// </code>
-    /// Not counted: embedding lookups (no multiplications), bias additions, residual additions, score scaling, softmax,
-    /// LayerNorm, activations, dropout, the rotary rotation, task heads. See docs/model-facts.md.
+    /// multiply-add of every matrix product: per token the Q, K, V and output projections, the feed-forward block
+    /// (mlp) and the MLM head; per token pair QKᵀ and PV; per sequence the pooler.
+    /// Not counted: embedding lookups, bias and residual additions, score scaling, softmax, norms, activations, dropout,
+    /// position rotations and tables, task heads. See docs/model-facts.md.
     /// </summary>
     /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is less than 1.</exception>
@@ -232,10 +257,10 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
         checked
         {
             long l = length, h = HiddenSize, i = IntermediateSize, v = VocabSize, n = NumHiddenLayers;
-            long layers = n * (4 * l * h * h + 2 * l * h * i + 2 * l * l * h); // multiply-adds
-            long pooler = h * h;
-            long mlmHead = l * h * h + l * h * v;
-            return 2 * (layers + pooler + mlmHead);
+            long perSequence = h * h;
+            long perToken = n * (4 * h * h + 2 * h * i) + h * h + h * v;
+            long perTokenPair = n * 2 * h;
+            return 2 * (perSequence + perToken * l + perTokenPair * l * l); // multiply-adds, two FLOPs each
         }
     }
 

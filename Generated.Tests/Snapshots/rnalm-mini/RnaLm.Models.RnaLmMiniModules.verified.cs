@@ -12,7 +12,7 @@ namespace RnaLm.Models;
 
 /// <summary>rnalm-mini embeddings (keys <c>model.embeddings.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class RnaLmMiniEmbeddings : nn.Module<Tensor, Tensor>
+public sealed partial class RnaLmMiniEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Embedding word_embeddings;       // [V, H]
     private readonly LayerNorm layer_norm;            // [H]
@@ -30,8 +30,9 @@ public sealed partial class RnaLmMiniEmbeddings : nn.Module<Tensor, Tensor>
     internal Parameter WordEmbeddingWeight => word_embeddings.weight!;
 
     /// <param name="inputIds">[B, L] int64 token ids.</param>
+    /// <param name="attentionMask">[B, L] 1 = real token, 0 = padding.</param>
     /// <returns>[B, L, H].</returns>
-    public override Tensor forward(Tensor inputIds)
+    public override Tensor forward(Tensor inputIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var embeddings = word_embeddings.call(inputIds); // [B, L, H]
@@ -42,7 +43,7 @@ public sealed partial class RnaLmMiniEmbeddings : nn.Module<Tensor, Tensor>
 
 /// <summary>Scaled dot-product self-attention of rnalm-mini (keys <c>attention.self.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, Tensor?, (Tensor Context, Tensor Probabilities)>
+public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly Linear query; // [H, H]
     private readonly Linear key;   // [H, H]
@@ -69,9 +70,9 @@ public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, Tensor?, 
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    /// <returns>Context [B, L, H] and post-softmax probabilities [B, h, L, L].</returns>
-    public override (Tensor Context, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    /// <returns>Context [B, L, H]; post-softmax probabilities [B, h, L, L] when kept.</returns>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
         long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];
@@ -82,15 +83,15 @@ public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, Tensor?, 
         q = rotary_embeddings.call(q); // positions 0..L-1
         k = rotary_embeddings.call(k);
         var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]
-        if (mask is not null) scores = scores + mask;
+        if (inputs.Mask is not null) scores = scores + inputs.Mask;
         var probabilities = scores.softmax(-1); // over keys
         var context = matmul(dropout.call(probabilities), v) // [B, h, L, d]
             .transpose(1, 2).contiguous().view(batch, length, _heads * _headSize); // [B, L, H]
-        return (context.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        return new global::RnaLm.Modules.AttentionResult(context, inputs.KeepProbabilities ? probabilities : null).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>Attention output projection (keys <c>attention.output.dense.*</c>); the residual is added by the attention block.</summary>
+/// <summary>Attention output projection (keys <c>attention.output.dense.*</c>); the residual is added by the block.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaLmMiniSelfOutput : nn.Module<Tensor, Tensor>
 {
@@ -111,9 +112,9 @@ public sealed partial class RnaLmMiniSelfOutput : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Pre-LN attention block: <c>x + output(self(layer_norm(x)))</c> (keys <c>attention.layer_norm</c>, <c>attention.self</c>, <c>attention.output</c>).</summary>
+/// <summary>Pre-norm attention block: <c>x + output(self(layer_norm(x)))</c> (keys <c>attention.layer_norm</c>, <c>attention.self</c>, <c>attention.output</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class RnaLmMiniAttention : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>
+public sealed partial class RnaLmMiniAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly LayerNorm layer_norm; // [H]
     private readonly RnaLmMiniSelfAttention self;
@@ -127,12 +128,14 @@ public sealed partial class RnaLmMiniAttention : nn.Module<Tensor, Tensor?, (Ten
         RegisterComponents();
     }
 
-    public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)
+    /// <param name="hiddenStates">[B, L, H].</param>
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var (context, probabilities) = self.call(layer_norm.call(hiddenStates), mask);
-        var hidden = output.call(context) + hiddenStates; // [B, L, H]
-        return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        var attended = self.call(layer_norm.call(hiddenStates), inputs);
+        var hidden = output.call(attended.Hidden) + hiddenStates; // [B, L, H]
+        return (attended with { Hidden = hidden }).MoveToOuterDisposeScope();
     }
 }
 
@@ -180,9 +183,9 @@ public sealed partial class RnaLmMiniOutput : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>One pre-LN transformer layer of rnalm-mini (keys <c>encoder.layer.{i}.*</c>).</summary>
+/// <summary>One pre-norm transformer layer of rnalm-mini (keys <c>encoder.layer.{i}.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class RnaLmMiniLayer : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>
+public sealed partial class RnaLmMiniLayer : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly RnaLmMiniAttention attention;
     private readonly LayerNorm layer_norm; // [H], before the feed-forward block
@@ -199,20 +202,20 @@ public sealed partial class RnaLmMiniLayer : nn.Module<Tensor, Tensor?, (Tensor 
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    /// <returns>The layer output [B, L, H] and attention probabilities [B, h, L, L].</returns>
-    public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    /// <returns>The layer output [B, L, H], and the attention probabilities and carried logits when there are any.</returns>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var (attended, probabilities) = attention.call(hiddenStates, mask);
-        var hidden = output.call(intermediate.call(layer_norm.call(attended))) + attended;
-        return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        var attended = attention.call(hiddenStates, inputs);
+        var hidden = output.call(intermediate.call(layer_norm.call(attended.Hidden))) + attended.Hidden;
+        return (attended with { Hidden = hidden }).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>The stack of rnalm-mini layers and the final LayerNorm (keys <c>encoder.*</c>).</summary>
+/// <summary>The stack of rnalm-mini layers and the final norm (keys <c>encoder.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class RnaLmMiniEncoder : nn.Module<Tensor, Tensor?, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
+public sealed partial class RnaLmMiniEncoder : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
 {
     private readonly ModuleList<RnaLmMiniLayer> layer;
     private readonly LayerNorm layer_norm; // [H], after the last layer
@@ -227,9 +230,9 @@ public sealed partial class RnaLmMiniEncoder : nn.Module<Tensor, Tensor?, global
     }
 
     /// <param name="hiddenStates">[B, L, H] embedding output.</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
     /// <param name="request">Optional outputs to collect.</param>
-    public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, Tensor? mask, global::RnaLm.Models.OutputRequest request)
+    public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs, global::RnaLm.Models.OutputRequest request)
     {
         using var scope = NewDisposeScope();
         bool keepHidden = (request & global::RnaLm.Models.OutputRequest.HiddenStates) != 0;
@@ -240,9 +243,9 @@ public sealed partial class RnaLmMiniEncoder : nn.Module<Tensor, Tensor?, global
         foreach (var block in layer)
         {
             hiddenStatesOut?.Add(hidden);
-            var (next, probabilities) = block.call(hidden, mask);
-            attentionsOut?.Add(probabilities);
-            hidden = next;
+            var result = block.call(hidden, inputs);
+            if (result.Probabilities is not null) attentionsOut?.Add(result.Probabilities);
+            hidden = result.Hidden;
         }
         hidden = layer_norm.call(hidden);
         hiddenStatesOut?.Add(hidden); // the last hidden state is last_hidden_state
@@ -260,7 +263,7 @@ public sealed partial class RnaLmMiniModel : nn.Module, global::RnaLm.Models.IRn
     private readonly RnaLmMiniConfig _config;
 
     /// <param name="config">The model configuration (validated here).</param>
-    /// <param name="addPoolingLayer">Whether to build the tanh pooler on the first token (<c>pooler.dense</c>).</param>
+    /// <param name="addPoolingLayer">Whether to build the pooler on the first token (<c>pooler.dense</c>).</param>
     public RnaLmMiniModel(RnaLmMiniConfig config, bool addPoolingLayer = true) : base("model")
     {
         config.Validate();
@@ -290,9 +293,11 @@ public sealed partial class RnaLmMiniModel : nn.Module, global::RnaLm.Models.IRn
     {
         using var scope = NewDisposeScope();
         var attention = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, _config.PadTokenId); // [B, L]
-        var embedded = embeddings.call(inputIds); // [B, L, H]
-        var mask = global::RnaLm.Modules.AttentionMasks.KeyPadding(attention, embedded.dtype); // [B, 1, 1, L] or null
-        var encoded = encoder.call(embedded, mask, request);
+        var embedded = embeddings.call(inputIds, attention); // [B, L, H]
+        var inputs = new global::RnaLm.Modules.AttentionInputs(
+            global::RnaLm.Modules.AttentionMasks.KeyPadding(attention, embedded.dtype), // [B, 1, 1, L] or null
+            KeepProbabilities: (request & global::RnaLm.Models.OutputRequest.Attentions) != 0);
+        var encoded = encoder.call(embedded, inputs, request);
         var pooled = pooler?.call(encoded.LastHiddenState); // [B, H]
         return new global::RnaLm.Models.BackboneOutput(encoded.LastHiddenState, pooled, encoded.HiddenStates, encoded.Attentions, encoded.AttentionBiases)
             .MoveToOuterDisposeScope();

@@ -12,7 +12,7 @@ namespace RnaLm.Models;
 
 /// <summary>splicebert embeddings (keys <c>model.embeddings.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class SpliceBertEmbeddings : nn.Module<Tensor, Tensor>
+public sealed partial class SpliceBertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Embedding word_embeddings;       // [V, H]
     private readonly Embedding position_embeddings;   // [max_position_embeddings, H]
@@ -36,8 +36,9 @@ public sealed partial class SpliceBertEmbeddings : nn.Module<Tensor, Tensor>
     internal Parameter WordEmbeddingWeight => word_embeddings.weight!;
 
     /// <param name="inputIds">[B, L] int64 token ids.</param>
+    /// <param name="attentionMask">[B, L] 1 = real token, 0 = padding.</param>
     /// <returns>[B, L, H].</returns>
-    public override Tensor forward(Tensor inputIds)
+    public override Tensor forward(Tensor inputIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         long length = inputIds.shape[1];
@@ -56,7 +57,7 @@ public sealed partial class SpliceBertEmbeddings : nn.Module<Tensor, Tensor>
 
 /// <summary>Scaled dot-product self-attention of splicebert (keys <c>attention.self.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class SpliceBertSelfAttention : nn.Module<Tensor, Tensor?, (Tensor Context, Tensor Probabilities)>
+public sealed partial class SpliceBertSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly Linear query; // [H, H]
     private readonly Linear key;   // [H, H]
@@ -79,9 +80,9 @@ public sealed partial class SpliceBertSelfAttention : nn.Module<Tensor, Tensor?,
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    /// <returns>Context [B, L, H] and post-softmax probabilities [B, h, L, L].</returns>
-    public override (Tensor Context, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    /// <returns>Context [B, L, H]; post-softmax probabilities [B, h, L, L] when kept.</returns>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
         long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];
@@ -90,15 +91,15 @@ public sealed partial class SpliceBertSelfAttention : nn.Module<Tensor, Tensor?,
         var k = key.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var v = value.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]
-        if (mask is not null) scores = scores + mask;
+        if (inputs.Mask is not null) scores = scores + inputs.Mask;
         var probabilities = scores.softmax(-1); // over keys
         var context = matmul(dropout.call(probabilities), v) // [B, h, L, d]
             .transpose(1, 2).contiguous().view(batch, length, _heads * _headSize); // [B, L, H]
-        return (context.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        return new global::RnaLm.Modules.AttentionResult(context, inputs.KeepProbabilities ? probabilities : null).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>Attention output projection with residual and post-LayerNorm (keys <c>attention.output.*</c>).</summary>
+/// <summary>Attention output projection with residual and post-norm (keys <c>attention.output.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class SpliceBertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -125,7 +126,7 @@ public sealed partial class SpliceBertSelfOutput : nn.Module<Tensor, Tensor, Ten
 
 /// <summary>Self-attention plus its output block (keys <c>attention.self.*</c>, <c>attention.output.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class SpliceBertAttention : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>
+public sealed partial class SpliceBertAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly SpliceBertSelfAttention self;
     private readonly SpliceBertSelfOutput output;
@@ -138,13 +139,13 @@ public sealed partial class SpliceBertAttention : nn.Module<Tensor, Tensor?, (Te
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var (context, probabilities) = self.call(hiddenStates, mask);
-        var hidden = output.call(context, hiddenStates); // [B, L, H]
-        return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        var attended = self.call(hiddenStates, inputs);
+        var hidden = output.call(attended.Hidden, hiddenStates); // [B, L, H]
+        return (attended with { Hidden = hidden }).MoveToOuterDisposeScope();
     }
 }
 
@@ -171,7 +172,7 @@ public sealed partial class SpliceBertIntermediate : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Second feed-forward projection with residual and post-LayerNorm (keys <c>output.*</c>).</summary>
+/// <summary>Second feed-forward projection with residual and post-norm (keys <c>output.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class SpliceBertOutput : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -196,9 +197,9 @@ public sealed partial class SpliceBertOutput : nn.Module<Tensor, Tensor, Tensor>
     }
 }
 
-/// <summary>One post-LN transformer layer of splicebert (keys <c>encoder.layer.{i}.*</c>).</summary>
+/// <summary>One post-norm transformer layer of splicebert (keys <c>encoder.layer.{i}.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class SpliceBertLayer : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tensor Probabilities)>
+public sealed partial class SpliceBertLayer : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
     private readonly SpliceBertAttention attention;
     private readonly SpliceBertIntermediate intermediate;
@@ -213,20 +214,20 @@ public sealed partial class SpliceBertLayer : nn.Module<Tensor, Tensor?, (Tensor
     }
 
     /// <param name="hiddenStates">[B, L, H].</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
-    /// <returns>The layer output [B, L, H] and attention probabilities [B, h, L, L].</returns>
-    public override (Tensor Hidden, Tensor Probabilities) forward(Tensor hiddenStates, Tensor? mask)
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
+    /// <returns>The layer output [B, L, H], and the attention probabilities and carried logits when there are any.</returns>
+    public override global::RnaLm.Modules.AttentionResult forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var (attended, probabilities) = attention.call(hiddenStates, mask);
-        var hidden = output.call(intermediate.call(attended), attended);
-        return (hidden.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
+        var attended = attention.call(hiddenStates, inputs);
+        var hidden = output.call(intermediate.call(attended.Hidden), attended.Hidden);
+        return (attended with { Hidden = hidden }).MoveToOuterDisposeScope();
     }
 }
 
 /// <summary>The stack of splicebert layers (keys <c>encoder.*</c>).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
-public sealed partial class SpliceBertEncoder : nn.Module<Tensor, Tensor?, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
+public sealed partial class SpliceBertEncoder : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Models.OutputRequest, global::RnaLm.Models.BackboneOutput>
 {
     private readonly ModuleList<SpliceBertLayer> layer;
 
@@ -239,9 +240,9 @@ public sealed partial class SpliceBertEncoder : nn.Module<Tensor, Tensor?, globa
     }
 
     /// <param name="hiddenStates">[B, L, H] embedding output.</param>
-    /// <param name="mask">Additive key-padding mask [B, 1, 1, L], or null when nothing is padded.</param>
+    /// <param name="inputs">Masks and biases of this forward pass.</param>
     /// <param name="request">Optional outputs to collect.</param>
-    public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, Tensor? mask, global::RnaLm.Models.OutputRequest request)
+    public override global::RnaLm.Models.BackboneOutput forward(Tensor hiddenStates, global::RnaLm.Modules.AttentionInputs inputs, global::RnaLm.Models.OutputRequest request)
     {
         using var scope = NewDisposeScope();
         bool keepHidden = (request & global::RnaLm.Models.OutputRequest.HiddenStates) != 0;
@@ -252,9 +253,9 @@ public sealed partial class SpliceBertEncoder : nn.Module<Tensor, Tensor?, globa
         foreach (var block in layer)
         {
             hiddenStatesOut?.Add(hidden);
-            var (next, probabilities) = block.call(hidden, mask);
-            attentionsOut?.Add(probabilities);
-            hidden = next;
+            var result = block.call(hidden, inputs);
+            if (result.Probabilities is not null) attentionsOut?.Add(result.Probabilities);
+            hidden = result.Hidden;
         }
         hiddenStatesOut?.Add(hidden); // the last hidden state is last_hidden_state
         return new global::RnaLm.Models.BackboneOutput(hidden, null, hiddenStatesOut, attentionsOut).MoveToOuterDisposeScope();
@@ -271,7 +272,7 @@ public sealed partial class SpliceBertModel : nn.Module, global::RnaLm.Models.IR
     private readonly SpliceBertConfig _config;
 
     /// <param name="config">The model configuration (validated here).</param>
-    /// <param name="addPoolingLayer">Whether to build the tanh pooler on the first token (<c>pooler.dense</c>).</param>
+    /// <param name="addPoolingLayer">Whether to build the pooler on the first token (<c>pooler.dense</c>).</param>
     public SpliceBertModel(SpliceBertConfig config, bool addPoolingLayer = true) : base("model")
     {
         config.Validate();
@@ -301,9 +302,11 @@ public sealed partial class SpliceBertModel : nn.Module, global::RnaLm.Models.IR
     {
         using var scope = NewDisposeScope();
         var attention = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, _config.PadTokenId); // [B, L]
-        var embedded = embeddings.call(inputIds); // [B, L, H]
-        var mask = global::RnaLm.Modules.AttentionMasks.KeyPadding(attention, embedded.dtype); // [B, 1, 1, L] or null
-        var encoded = encoder.call(embedded, mask, request);
+        var embedded = embeddings.call(inputIds, attention); // [B, L, H]
+        var inputs = new global::RnaLm.Modules.AttentionInputs(
+            global::RnaLm.Modules.AttentionMasks.KeyPadding(attention, embedded.dtype), // [B, 1, 1, L] or null
+            KeepProbabilities: (request & global::RnaLm.Models.OutputRequest.Attentions) != 0);
+        var encoded = encoder.call(embedded, inputs, request);
         var pooled = pooler?.call(encoded.LastHiddenState); // [B, H]
         return new global::RnaLm.Models.BackboneOutput(encoded.LastHiddenState, pooled, encoded.HiddenStates, encoded.Attentions, encoded.AttentionBiases)
             .MoveToOuterDisposeScope();
