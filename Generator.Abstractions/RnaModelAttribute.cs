@@ -320,6 +320,38 @@ public sealed class RnaSegmentationAttribute : Attribute
     public int K { get; set; }
 }
 
+/// <summary>One entry of <c>pretraining_heads</c>: a head the pre-training checkpoints hold besides the MLM head.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class RnaPretrainingHeadAttribute : Attribute
+{
+    /// <param name="key">The head's module name, e.g. <c>"ss_head"</c>.</param>
+    public RnaPretrainingHeadAttribute(string key) => Key = key;
+
+    /// <summary>The module name.</summary>
+    public string Key { get; }
+
+    /// <summary><c>pretraining_heads.&lt;key&gt;.kind</c>.</summary>
+    public RnaPretrainingHeadKind Kind { get; set; }
+
+    /// <summary><c>num_labels</c>.</summary>
+    public int NumLabels { get; set; }
+
+    /// <summary><c>output</c>: the name of the computed logits, or null (loaded, never computed).</summary>
+    public string? Output { get; set; }
+
+    /// <summary><c>optional</c>: present only when config.json holds an object at the key.</summary>
+    public bool Optional { get; set; }
+
+    /// <summary><c>present</c>: whether a new config has the optional head.</summary>
+    public bool Present { get; set; }
+
+    /// <summary><c>transform_activation</c> (masked_lm).</summary>
+    public RnaActivation TransformActivation { get; set; }
+
+    /// <summary><c>layer_norm_eps</c> (masked_lm): a <see cref="double"/> or <see cref="RnaSpec.LayerNormEps"/>.</summary>
+    public object? LayerNormEps { get; set; }
+}
+
 /// <summary><c>checkpoint</c> (aliases and tied keys are <see cref="RnaCheckpointAliasAttribute"/> and <see cref="RnaCheckpointTiedAttribute"/>).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaCheckpointAttribute : Attribute
@@ -453,6 +485,9 @@ public sealed class RnaModelVariantAttribute : Attribute
 
     /// <summary><c>tokenizer.u_to_t</c>.</summary>
     public bool UToT { get; set; }
+
+    /// <summary>Optional pre-training heads this variant lacks (each writes <c>pretraining_heads.&lt;name&gt;.present: false</c>).</summary>
+    public string[]? AbsentPretrainingHeads { get; set; }
 
     /// <summary><c>tokenizer.model_max_length</c>: an <see cref="int"/>, <see cref="RnaSpec.Positions"/> or <c>null</c>.</summary>
     public object? ModelMaxLength { get; set; }

@@ -85,6 +85,22 @@ public enum RnaFeedForwardWidth
     TwoThirds,
 }
 
+/// <summary><c>pretraining_heads.&lt;key&gt;.kind</c>.</summary>
+public enum RnaPretrainingHeadKind
+{
+    /// <summary><c>"contact_attention"</c>: a contact head over every layer's attention maps.</summary>
+    ContactAttention,
+
+    /// <summary><c>"token"</c>: a linear head per token, special tokens removed.</summary>
+    Token,
+
+    /// <summary><c>"sequence"</c>: a linear head on the pooler output.</summary>
+    Sequence,
+
+    /// <summary><c>"masked_lm"</c>: an MLM-style head with its own decoder.</summary>
+    MaskedLm,
+}
+
 /// <summary><c>tokenizer.segmentation.kind</c>.</summary>
 public enum RnaSegmentation
 {

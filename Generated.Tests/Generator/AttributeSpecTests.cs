@@ -239,6 +239,12 @@ public sealed class AttributeSpecTests
                 foreach (var kind in slot.Kinds) objects[slot.Path + "." + kind.Name] = kind.Fields.Select(f => f.Name).ToList();
                 continue;
             }
+            if (slot == KindRegistry.PretrainingHead)
+            {
+                // Keyed by module name: [RnaPretrainingHead(key)] writes one entry with the kind and the fields of every head kind.
+                objects[slot.Path + ".(key)"] = new[] { "kind" }.Concat(slot.Kinds.SelectMany(k => k.Fields.Select(f => f.Name))).Distinct().ToList();
+                continue;
+            }
             objects[slot.Path] = new[] { "kind" }.Concat(slot.Kinds.SelectMany(k => k.Fields.Select(f => f.Name))).Distinct().ToList();
         }
         objects.Remove("attention.softmax");
@@ -257,15 +263,16 @@ public sealed class AttributeSpecTests
                 // fields, the switches, and the segmentation slot's fields.
                 var overridable = SpecSchema.Overridable.Where(p => p != "tokenizer.segmentation")
                     .Concat(KindRegistry.Slots.SelectMany(slot => slot.Kinds.SelectMany(k => k.Fields.Where(f => f.Overridable)
-                        .Select(f => (slot == KindRegistry.AttentionBias ? slot.Path + "." + k.Name : slot.Path) + "." + f.Name))))
+                        .Select(f => (slot == KindRegistry.AttentionBias ? slot.Path + "." + k.Name : slot == KindRegistry.PretrainingHead ? slot.Path + ".*" : slot.Path) + "." + f.Name))))
                     .Concat(new[] { "embeddings.layer_norm", "embeddings.token_dropout", "tokenizer.segmentation.kind", "tokenizer.segmentation.k" })
                     .Distinct().OrderBy(p => p, StringComparer.Ordinal);
                 Assert.Equal(overridable, mapping.Properties.Values.OrderBy(p => p, StringComparer.Ordinal));
                 continue;
             }
-            foreach (var field in mapping.Properties.Values.Concat(mapping.Constructor))
+            string objectPath = mapping.Kind == AttributeKind.KeyedItem ? mapping.Path + ".(key)" : mapping.Path;
+            foreach (var field in mapping.Kind == AttributeKind.KeyedItem ? mapping.Properties.Values : mapping.Properties.Values.Concat(mapping.Constructor))
             {
-                string path = SpecSchema.Join(mapping.Path, field);
+                string path = SpecSchema.Join(objectPath, field);
                 int dot = path.LastIndexOf('.');
                 string parent = dot < 0 ? "" : path.Substring(0, dot);
                 Assert.True(objects.TryGetValue(parent, out var known) && known.Contains(path.Substring(dot + 1)), mapping.Name + " writes " + path + ", which is no spec field");
@@ -275,7 +282,7 @@ public sealed class AttributeSpecTests
             foreach (var flag in flags.Where(f => AttributeSchema.EmptyArrayFlags.ContainsKey(f))) covered.Add(SpecSchema.Join(mapping.Path, AttributeSchema.EmptyArrayFlags[flag].Field));
         }
         covered.Add("variants");
-        covered.AddRange(new[] { "checkpoint.aliases", "checkpoint.tied", "heads", "heads.secondary_structure", "embeddings.token_type", "attention.biases" });
+        covered.AddRange(new[] { "checkpoint.aliases", "checkpoint.tied", "heads", "heads.secondary_structure", "embeddings.token_type", "attention.biases", "pretraining_heads" });
 
         // Every field of every JSON object is written by some attribute property (or is an object an attribute writes).
         foreach (var (objectPath, fields) in objects)

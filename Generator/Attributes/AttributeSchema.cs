@@ -14,6 +14,8 @@ internal enum AttributeKind
     ArrayItem,
     /// <summary>[RnaModelVariant]: one entry of "variants", its overrides at nested paths.</summary>
     Variant,
+    /// <summary>An attribute that adds one entry to an object keyed by its first constructor argument ("pretraining_heads").</summary>
+    KeyedItem,
 }
 
 /// <summary>How one attribute of RnaLm.Abstractions maps onto the JSON spec tree.</summary>
@@ -34,6 +36,12 @@ internal static class AttributeSchema
     public const string Namespace = "RnaLm.Specs";
     public const string ModelAttribute = "RnaModelAttribute";
     public const string ModelAttributeMetadataName = Namespace + "." + ModelAttribute;
+
+    /// <summary>
+    /// [RnaModelVariant] property listing optional pre-training heads the variant lacks: each name writes
+    /// <c>pretraining_heads.&lt;name&gt;.present: false</c>.
+    /// </summary>
+    public const string AbsentPretrainingHeads = "AbsentPretrainingHeads";
 
     /// <summary>Flags that are not JSON fields: <c>Enabled</c> (nullable blocks), <c>NoAliases</c>/<c>NoTied</c> (empty arrays).</summary>
     public const string Enabled = "Enabled";
@@ -72,6 +80,8 @@ internal static class AttributeSchema
             ImmutableArray.Create("pattern", "replacement"), ImmutableDictionary<string, string>.Empty),
         new AttributeMapping("RnaCheckpointTiedAttribute", AttributeKind.ArrayItem, "checkpoint.tied",
             ImmutableArray.Create("key", "source"), ImmutableDictionary<string, string>.Empty),
+        new AttributeMapping("RnaPretrainingHeadAttribute", AttributeKind.KeyedItem, "pretraining_heads", ImmutableArray.Create("(key)"),
+            Props("Kind", "NumLabels", "Output", "Optional", "Present", "TransformActivation", "LayerNormEps")),
         new AttributeMapping("RnaModelVariantAttribute", AttributeKind.Variant, "variants", ImmutableArray.Create("(variant name)"),
             new Dictionary<string, string>
             {
@@ -96,6 +106,7 @@ internal static class AttributeSchema
                 ["UpperCase"] = "tokenizer.upper_case",
                 ["TToU"] = "tokenizer.t_to_u",
                 ["UToT"] = "tokenizer.u_to_t",
+                [AbsentPretrainingHeads] = "pretraining_heads.*.present",
                 ["ModelMaxLength"] = "tokenizer.model_max_length",
                 ["OutputAttentionBiases"] = "output_attention_biases",
                 ["Architecture"] = "architecture",

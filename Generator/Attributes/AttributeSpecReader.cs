@@ -151,6 +151,9 @@ internal static class AttributeSpecReader
                     case AttributeKind.Variant:
                         ReadVariant(data, syntax, mapping);
                         break;
+                    case AttributeKind.KeyedItem:
+                        ReadKeyedItem(data, syntax, mapping);
+                        break;
                 }
             }
         }
@@ -233,6 +236,28 @@ internal static class AttributeSpecReader
             array.Items.Add(item);
         }
 
+        /// <summary>One entry of a keyed object: the first constructor argument is its key, the properties its fields.</summary>
+        private void ReadKeyedItem(AttributeData data, AttributeSyntax syntax, AttributeMapping mapping)
+        {
+            var args = Arguments(data, syntax);
+            var keyArg = args.FirstOrDefault(a => a.Property is null);
+            if (keyArg.Syntax is null) return;
+            if (keyArg.Value is not { Kind: TypedConstantKind.Primitive, Value: string key })
+            {
+                Report(DiagnosticDescriptors.UnsupportedAttributeValue, keyArg.ValueSpan, AttributeSchema.ShortName(mapping.Name) + "(key)", "an entry needs a key");
+                return;
+            }
+            var owner = GetObject(mapping.Path, syntax, explicitly: false);
+            if (owner.Find(key) is not null)
+            {
+                Report(DiagnosticDescriptors.DuplicateVariantAttribute, keyArg.ValueSpan, key);
+                return;
+            }
+            var item = new ObjectBuilder(syntax.Span, syntax.Name.Span);
+            owner.Add(key, keyArg.ValueSpan, item);
+            foreach (var arg in args.Where(a => a.Property is not null)) Set(item, mapping.Name, arg.Field(mapping), arg);
+        }
+
         private void ReadVariant(AttributeData data, AttributeSyntax syntax, AttributeMapping mapping)
         {
             var args = Arguments(data, syntax);
@@ -253,6 +278,26 @@ internal static class AttributeSpecReader
             variants.Add(name, nameArg.ValueSpan, overrides);
             foreach (var arg in args.Where(a => a.Property is not null))
             {
+                if (arg.Property == AttributeSchema.AbsentPretrainingHeads)
+                {
+                    // Each listed head: pretraining_heads.<name>.present = false.
+                    if (arg.Value.Kind != TypedConstantKind.Array) continue;
+                    var heads = overrides.Find("pretraining_heads")?.Value as ObjectBuilder;
+                    if (heads is null)
+                    {
+                        heads = new ObjectBuilder(syntax.Span, syntax.Name.Span);
+                        overrides.Add("pretraining_heads", arg.NameSpan, heads);
+                    }
+                    for (int i = 0; i < arg.Value.Values.Length; i++)
+                    {
+                        if (arg.Value.Values[i].Value is not string headName) continue;
+                        var itemSpan = arg.ItemSpans.Length == arg.Value.Values.Length ? arg.ItemSpans[i] : arg.ValueSpan;
+                        var head = new ObjectBuilder(itemSpan, itemSpan);
+                        head.Add("present", itemSpan, new JsonBoolean(itemSpan, false));
+                        heads.Set(headName, itemSpan, head);
+                    }
+                    continue;
+                }
                 if (!mapping.Properties.TryGetValue(arg.Property!, out var relative)) continue;
                 var parts = relative.Split('.');
                 var target = overrides;

@@ -107,6 +107,13 @@ internal static class ConfigTable
         {
             if (sw.IsConfig) fields.Add(new(sw.ConfigKey!, sw.Property, ConfigType.Bool, sw.ConfigKey + ": " + doc + ".", v => Code.Bool(v.Switch(sw))));
         }
+        foreach (var head in spec.PretrainingHeads.Where(h => h.Optional))
+        {
+            int labels = head.Head.Get<int>("num_labels");
+            fields.Add(new(head.Key, head.Property, ConfigType.Object,
+                head.Key + ": settings of the optional pre-training head " + head.Key + " (null: the checkpoint has no such head).",
+                v => v.SwitchValue(head.Key, true) ? "new global::System.Text.Json.Nodes.JsonObject { [\"num_labels\"] = " + Code.Int(labels) + " }" : "null"));
+        }
         if (spec.Bias("pair_prior") is not null)
         {
             fields.Add(new("pairwise_alpha", "PairwiseAlpha", ConfigType.Double, "pairwise_alpha: the G–U value of the base-pairing prior (A–U 2, C–G 3).", v => Code.Double(v.PairwiseAlpha), ConfigCheck.Finite));

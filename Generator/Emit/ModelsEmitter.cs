@@ -1,3 +1,4 @@
+using System.Linq;
 using RnaLm.Generator.Spec;
 
 namespace RnaLm.Generator.Emit;
@@ -35,21 +36,32 @@ internal static class ModelsEmitter
     {
         string t = spec.TypeName;
         string prefix = spec.Checkpoint.Prefix;
+        var heads = spec.PretrainingHeads;
+        var renderer = heads.IsEmpty ? null : KindTemplates.Renderer(spec);
         w.Line($"/// <summary>");
-        w.Line($"/// {Code.Xml(spec.Name)} with its masked-language-model head (keys <c>{prefix}.*</c>, <c>lm_head.*</c>). With");
+        w.Line($"/// {Code.Xml(spec.Name)} with its masked-language-model head (keys <c>{prefix}.*</c>, <c>lm_head.*</c>"
+            + string.Concat(heads.Select(h => $", <c>{h.Key}.*</c>")) + "). With");
         w.Line($"/// <c>addPoolingLayer</c> it is the class published checkpoints are saved from{(spec.Pooler.InCheckpoint ? " (they hold the pooler)" : "")}.");
+        if (!heads.IsEmpty)
+        {
+            w.Line("/// The other pre-training heads are loaded and saved with it; those with an output are computed when the request asks");
+            w.Line("/// for <see cref=\"global::RnaLm.Models.OutputRequest.PretrainingHeads\"/>.");
+        }
         w.Line($"/// </summary>");
         w.Line(Code.GeneratedCodeAttribute);
         w.Open($"public sealed partial class {t}ForMaskedLM : nn.Module, global::RnaLm.Models.IRnaMaskedLM");
         w.Line($"private readonly {t}Model {prefix};");
         w.Line("private readonly global::RnaLm.Heads.MaskedLMHead lm_head;");
+        if (renderer is not null) w.Lines(renderer.Slot("pretraining_heads", "fields"));
         w.Line();
         w.Open($"public {t}ForMaskedLM({t}Config config, bool addPoolingLayer = {Code.Bool(spec.Pooler.InCheckpoint)}) : base(\"{t}ForMaskedLM\")");
         w.Line($"{prefix} = new {t}Model(config, addPoolingLayer);");
         w.Line($"var tied = config.TieWordEmbeddings ? {prefix}.WordEmbeddingWeight : null; // lm_head.decoder.weight = word embeddings{(spec.MlmHead.Tied ? "" : " (this family stores its own)")}");
         w.Line($"lm_head = new global::RnaLm.Heads.MaskedLMHead(config.HiddenSize, config.VocabSize, config.LmHeadTransformAct, config.LmHeadLayerNormEps, tied{MlmBiasArgument(spec)});");
+        if (renderer is not null) w.Lines(renderer.Slot("pretraining_heads", "ctor"));
         w.Line("RegisterComponents();");
         w.Line("lm_head.InitializeWeights(config.InitializerRange);");
+        if (renderer is not null) w.Lines(renderer.Slot("pretraining_heads", "init"));
         w.Close();
         w.Line();
         w.Line($"public {t}Model Model => {prefix};");
@@ -58,13 +70,46 @@ internal static class ModelsEmitter
         w.Line();
         w.Line("nn.Module global::RnaLm.Models.IRnaMaskedLM.Module => this;");
         w.Line();
-        w.Line("/// <summary>Runs the backbone and the MLM head; logits are [B, L, V] over the full vocabulary.</summary>");
-        w.Open("public global::RnaLm.Models.MaskedLMOutput Forward(Tensor inputIds, Tensor? attentionMask = null, global::RnaLm.Models.OutputRequest request = global::RnaLm.Models.OutputRequest.None)");
-        w.Line("using var scope = NewDisposeScope();");
-        w.Line($"var backbone = {prefix}.Forward(inputIds, attentionMask, request);");
-        w.Line("var logits = lm_head.call(backbone.LastHiddenState); // [B, L, V]");
-        w.Line("return new global::RnaLm.Models.MaskedLMOutput(logits, backbone).MoveToOuterDisposeScope();");
-        w.Close();
+        if (heads.IsEmpty)
+        {
+            w.Line("/// <summary>Runs the backbone and the MLM head; logits are [B, L, V] over the full vocabulary.</summary>");
+            w.Open("public global::RnaLm.Models.MaskedLMOutput Forward(Tensor inputIds, Tensor? attentionMask = null, global::RnaLm.Models.OutputRequest request = global::RnaLm.Models.OutputRequest.None)");
+            w.Line("using var scope = NewDisposeScope();");
+            w.Line($"var backbone = {prefix}.Forward(inputIds, attentionMask, request);");
+            w.Line("var logits = lm_head.call(backbone.LastHiddenState); // [B, L, V]");
+            w.Line("return new global::RnaLm.Models.MaskedLMOutput(logits, backbone).MoveToOuterDisposeScope();");
+            w.Close();
+        }
+        else
+        {
+            bool attentions = heads.Any(h => h.Kind.NeedsAttentions && h.Output is not null);
+            w.Line("/// <summary>");
+            w.Line("/// Runs the backbone and the MLM head (logits [B, L, V] over the full vocabulary) and, with");
+            w.Line("/// <see cref=\"global::RnaLm.Models.OutputRequest.PretrainingHeads\"/>, the pre-training heads: "
+                + string.Join(", ", heads.Where(h => h.Output is not null).Select(h => $"<c>{h.Output}</c> ({h.Key})")) + ".");
+            w.Line("/// </summary>");
+            w.Open("public global::RnaLm.Models.MaskedLMOutput Forward(Tensor inputIds, Tensor? attentionMask = null, global::RnaLm.Models.OutputRequest request = global::RnaLm.Models.OutputRequest.None)");
+            w.Line("using var scope = NewDisposeScope();");
+            w.Line("bool withHeads = (request & global::RnaLm.Models.OutputRequest.PretrainingHeads) != 0;");
+            w.Line($"var mask = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, {prefix}.Config.PadTokenId); // [B, L]");
+            if (attentions)
+            {
+                w.Line("// The contact head reads every layer's attention maps.");
+                w.Line($"var backbone = {prefix}.Forward(inputIds, mask, withHeads ? request | global::RnaLm.Models.OutputRequest.Attentions : request);");
+            }
+            else
+            {
+                w.Line($"var backbone = {prefix}.Forward(inputIds, mask, request);");
+            }
+            w.Line("var logits = lm_head.call(backbone.LastHiddenState); // [B, L, V]");
+            w.Line("Dictionary<string, Tensor>? heads = null;");
+            w.Open("if (withHeads)");
+            w.Line("heads = new Dictionary<string, Tensor>(global::System.StringComparer.Ordinal);");
+            w.Lines(renderer!.Slot("pretraining_heads", "forward"));
+            w.Close();
+            w.Line("return new global::RnaLm.Models.MaskedLMOutput(logits, backbone, heads).MoveToOuterDisposeScope();");
+            w.Close();
+        }
         w.Close();
         w.Line();
     }

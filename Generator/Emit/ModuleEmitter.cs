@@ -38,6 +38,7 @@ internal static class KindTemplates
             ["attention.biases"] = spec.Attention.Biases.Select(b => Target(b, context)).ToList(),
             ["feed_forward"] = new[] { Target(spec.FeedForward, context) },
             ["tokenizer.segmentation"] = new[] { Target(spec.Tokenizer.Segmentation, context) },
+            ["pretraining_heads"] = spec.PretrainingHeads.Select(h => Target(h.Head, context, ("key", h.Key), ("property", h.Property))).ToList(),
         };
         var renderer = new TemplateRenderer(slot =>
             slots.TryGetValue(slot, out var targets) ? targets : throw new System.InvalidOperationException("no slot '" + slot + "' in the template model"));
@@ -64,13 +65,14 @@ internal static class KindTemplates
         return renderer;
     }
 
-    private static (TemplateFile, ScriptObject) Target(KindSpec spec, KindContext context)
+    private static (TemplateFile, ScriptObject) Target(KindSpec spec, KindContext context, params (string Name, object? Value)[] extra)
     {
         var kind = new ScriptObject();
         foreach (var value in spec.Values) kind[value.Name] = value.Value;
         kind["name"] = spec.KindName;
         var locals = new ScriptObject { ["kind"] = kind };
         foreach (var (name, value) in spec.Kind.TemplateValues(spec, context)) locals[name] = value;
+        foreach (var (name, value) in extra) locals[name] = value;
         return (TemplateLibrary.Get(spec.Kind.TemplatePath), locals);
     }
 

@@ -132,6 +132,19 @@ internal sealed class TemplateRenderer
         return Resolve(output);
     }
 
+    /// <summary>The text of a slot's fragment (every kind of the slot, in order), for emitters that write C# directly.</summary>
+    public string Slot(string slot, string fragment)
+    {
+        var parts = new List<string>();
+        foreach (var target in _resolve(slot))
+        {
+            if (!target.File.Has(fragment)) continue;
+            string text = Render(target.File, fragment, target.Locals).TrimEnd('\n');
+            if (text.Length > 0) parts.Add(text);
+        }
+        return string.Join("\n", parts);
+    }
+
     /// <summary>Renders a slot's fragment as a block (every kind of the slot, in order); an empty block removes its line.</summary>
     private string Block(string slot, string fragment)
     {

@@ -163,6 +163,9 @@ internal abstract class FieldType
     /// <summary>A plain identifier (a state-dict key segment) or null.</summary>
     public static readonly FieldType KeyOrNull = new KeyType();
 
+    /// <summary>A positive epsilon, or <c>"layer_norm_eps"</c> (null: follow the model's).</summary>
+    public static readonly FieldType EpsOrModel = new EpsOrModelType();
+
     /// <summary>An integer ≥ <paramref name="min"/> or one of <paramref name="names"/>.</summary>
     public static FieldType IntOr(int min, params string[] names) => new IntOrNameType(min, ImmutableArray.Create(names));
 
@@ -227,6 +230,22 @@ internal abstract class FieldType
             }
             reader.Report(Diagnostics.DiagnosticDescriptors.WrongValueType, node.Span, path, "a key name or null", node.Describe());
             return Invalid;
+        }
+    }
+
+    private sealed class EpsOrModelType : FieldType
+    {
+        public override string Describe => "number > 0 or `\"layer_norm_eps\"`";
+
+        public override object? Read(JsonNode node, string path, IValueReader reader)
+        {
+            if (node is JsonString { Value: "layer_norm_eps" }) return null;
+            if (node is JsonString other)
+            {
+                reader.Report(Diagnostics.DiagnosticDescriptors.InvalidEnumValue, node.Span, path, other.RawText, "a positive number or \"layer_norm_eps\"");
+                return Invalid;
+            }
+            return reader.Eps(node, path) is double d ? d : Invalid;
         }
     }
 

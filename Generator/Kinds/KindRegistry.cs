@@ -42,8 +42,14 @@ internal static class KindRegistry
         new KmerSegmentationKind(),
         new CodonSegmentationKind()));
 
+    public static readonly Slot PretrainingHead = new("pretraining_heads", "pretraining_head", "Heads the pre-training checkpoints hold besides the MLM head (an object keyed by module name).", null, ImmutableArray.Create<Kind>(
+        new ContactAttentionHeadKind(),
+        new TokenHeadKind(),
+        new SequenceHeadKind(),
+        new MaskedLmHeadKind()));
+
     /// <summary>Every slot, in documentation order.</summary>
-    public static readonly ImmutableArray<Slot> Slots = ImmutableArray.Create(Norm, Layer, Position, Softmax, AttentionBias, FeedForward, Segmentation);
+    public static readonly ImmutableArray<Slot> Slots = ImmutableArray.Create(Norm, Layer, Position, Softmax, AttentionBias, FeedForward, Segmentation, PretrainingHead);
 
     private static readonly ImmutableDictionary<string, Slot> ByPath = Build();
 

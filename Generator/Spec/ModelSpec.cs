@@ -49,6 +49,9 @@ internal sealed record ModelSpec(
     /// <summary>"heads.contact": a contact-prediction head (outer product, symmetrised); null when not declared.</summary>
     public TaskHeadSpec? ContactHead { get; init; }
 
+    /// <summary>"pretraining_heads": the extra heads of the pre-training model, in spec order.</summary>
+    public EquatableArray<PretrainingHeadSpec> PretrainingHeads { get; init; } = EquatableArray<PretrainingHeadSpec>.Empty;
+
     public NormKind NormKind => (NormKind)Norm.Kind;
 
     public LayerKind LayerKind => (LayerKind)Layer.Kind;
@@ -81,6 +84,19 @@ internal sealed record ModelSpec(
         }
         return null;
     }
+}
+
+/// <summary>One entry of "pretraining_heads": the module name and its kind.</summary>
+internal sealed record PretrainingHeadSpec(string Key, KindSpec Head)
+{
+    public PretrainingHeadKind Kind => (PretrainingHeadKind)Head.Kind;
+
+    public bool Optional => Head.Get<bool>("optional");
+
+    public string? Output => Head.GetOrNull("output") as string;
+
+    /// <summary>The config property of an optional head's settings ("structure_head" → StructureHead).</summary>
+    public string Property => FieldDef.Pascal(Key);
 }
 
 /// <summary>
@@ -258,6 +274,16 @@ internal sealed record VariantSpec(
 
     /// <summary>Defaults of the config-bound switches (<see cref="SwitchSpec"/>), by config key.</summary>
     public EquatableArray<KindValue> Switches { get; init; } = EquatableArray<KindValue>.Empty;
+
+    /// <summary>A per-variant boolean by key (a switch's config key, or an optional pre-training head's key).</summary>
+    public bool SwitchValue(string key, bool fallback)
+    {
+        foreach (var s in Switches)
+        {
+            if (s.Name == key) return (bool)s.Value!;
+        }
+        return fallback;
+    }
 
     public bool Switch(SwitchSpec spec)
     {

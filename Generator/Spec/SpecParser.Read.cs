@@ -64,6 +64,7 @@ internal sealed partial class SpecParser
         ReadPooler(root);
         ReadMlmHead(root, config);
         ReadHeads(root);
+        ReadPretrainingHeads(root, config);
         ReadOutputs(root, config);
         ReadTokenizer(root, config);
         ReadCheckpoint(root);
@@ -501,6 +502,40 @@ internal sealed partial class SpecParser
         _secondaryStructureName = ssProperty.NameSpan;
     }
 
+    private readonly List<PretrainingHeadSpec> _pretrainingHeads = new();
+
+    /// <summary>"pretraining_heads": an object keyed by module name, each value a head kind.</summary>
+    private void ReadPretrainingHeads(JsonObject root, SpecConfig config)
+    {
+        var property = root.Find("pretraining_heads");
+        if (property is null || property.Value is JsonNull) return;
+        if (property.Value is not JsonObject heads)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, property.ValueSpan, "pretraining_heads", "an object keyed by module name", property.Value.Describe());
+            return;
+        }
+        foreach (var head in heads.Properties)
+        {
+            string path = "pretraining_heads." + head.Name;
+            if (!NameRules.IsPlainIdentifier(head.Name) || head.Name == "lm_head")
+            {
+                Report(DiagnosticDescriptors.InvalidIdentifier, head.NameSpan, "pretraining head", head.Name,
+                    "a module name is a plain identifier other than lm_head");
+                continue;
+            }
+            if (head.Value is JsonNull) continue;
+            _spans[path] = head.NameSpan;
+            if (ReadKindNode(head.Value, path, KindRegistry.PretrainingHead, config) is not { } spec) continue;
+            var entry = new PretrainingHeadSpec(head.Name, spec);
+            if (entry.Kind.NeedsPooler && entry.Output is not null && !_poolerInCheckpoint)
+            {
+                Report(DiagnosticDescriptors.HeadInputMissing, head.NameSpan, path, "the pooler output",
+                    "the checkpoints hold no pooler (pooler.in_checkpoint is false); set \"output\": null to load the head without computing it");
+            }
+            _pretrainingHeads.Add(entry);
+        }
+    }
+
     private TaskHeadSpec? _sequenceHead;
     private TaskHeadSpec? _tokenHead;
     private TaskHeadSpec? _contactHead;
@@ -603,6 +638,7 @@ internal sealed partial class SpecParser
         if (_softmax is not null) yield return ("attention.softmax", _softmax);
         foreach (var bias in _biases) yield return ("attention.biases." + bias.KindName, bias);
         if (_feedForward is not null) yield return ("feed_forward", _feedForward);
+        foreach (var head in _pretrainingHeads) yield return ("pretraining_heads." + head.Key, head.Head);
     }
 
     /// <summary>The field definition of a kind field path ("norm.eps"), or null.</summary>

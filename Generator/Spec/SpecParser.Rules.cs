@@ -524,6 +524,7 @@ internal sealed partial class SpecParser
             variants.ToEquatableArray())
         {
             SecondaryStructure = _secondaryStructure,
+            PretrainingHeads = _pretrainingHeads.ToEquatableArray(),
             SequenceHead = _sequenceHead,
             TokenHead = _tokenHead,
             ContactHead = _contactHead,

@@ -176,6 +176,7 @@ internal sealed partial class SpecParser
     {
         if (SpecSchema.Fields.TryGetValue(path, out var fields)) return fields;
         if (path == "attention.biases") return KindRegistry.AttentionBias.KindNames.ToList();
+        if (path == "pretraining_heads") return _pretrainingHeads.Select(h => h.Key).ToList();
         foreach (var (slotPath, spec) in FamilyKinds())
         {
             if (slotPath == path) return spec.Kind.Fields.Select(f => f.Name).Concat(new[] { "kind" }).ToList();
@@ -189,7 +190,7 @@ internal sealed partial class SpecParser
     }
 
     private bool IsObjectPath(string path) =>
-        SpecSchema.Fields.ContainsKey(path) || path == "attention.biases" || FamilyKinds().Any(k => k.Path == path);
+        SpecSchema.Fields.ContainsKey(path) || path == "attention.biases" || path == "pretraining_heads" || FamilyKinds().Any(k => k.Path == path);
 
     private VariantSpec? ToVariant(string name, string memberName, SpecConfig c, TokenizerSpec tokenizer)
     {
@@ -210,6 +211,11 @@ internal sealed partial class SpecParser
                 bool value = c.Switches.TryGetValue(path, out var v) && v is { } set ? set.Value : sw.Default;
                 switches.Add(new KindValue(sw.ConfigKey!, value));
             }
+        }
+        foreach (var head in _pretrainingHeads.Where(h => h.Optional))
+        {
+            bool present = c.KindFields.TryGetValue("pretraining_heads." + head.Key + ".present", out var p) && p is { Value: bool value } ? value : head.Head.Get<bool>("present");
+            switches.Add(new KindValue(head.Key, present));
         }
         return new VariantSpec(
             name,

@@ -22,7 +22,7 @@ internal static class SpecSchema
         {
             [""] = ImmutableArray.Create(
                 "spec_version", "name", "type_name", "namespace", "description", "extends", "dims", "norm", "layer", "position",
-                "embeddings", "attention", "feed_forward", "pooler", "mlm_head", "heads", "tokenizer", "checkpoint",
+                "embeddings", "attention", "feed_forward", "pooler", "mlm_head", "heads", "pretraining_heads", "tokenizer", "checkpoint",
                 "output_attention_biases", "architecture", "variants"),
             ["heads"] = ImmutableArray.Create("sequence", "token", "contact", "secondary_structure"),
             ["heads.sequence"] = ImmutableArray.Create("transform", "transform_activation", "layer_norm_eps"),

@@ -172,4 +172,8 @@ public static class HeadConfigJson
 
     public static double LayerNormEps(JsonObject? head, double fallback) =>
         head is not null && head.TryGetPropertyValue("layer_norm_eps", out var v) && v is JsonValue s && s.TryGetValue<double>(out var eps) ? eps : fallback;
+
+    /// <summary>The head's <c>num_labels</c> (a positive integer), else <paramref name="fallback"/>.</summary>
+    public static int NumLabels(JsonObject? head, int fallback) =>
+        head is not null && head.TryGetPropertyValue("num_labels", out var v) && v is JsonValue s && s.TryGetValue<int>(out var labels) && labels > 0 ? labels : fallback;
 }

@@ -16,6 +16,8 @@ public enum OutputRequest
     Attentions = 2,
     /// <summary>ERNIE-RNA only: the N pre-softmax logits each layer hands to the next [B, heads, L, L].</summary>
     AttentionBiases = 4,
+    /// <summary>The logits of the pre-training heads a family declares besides the MLM head (<see cref="MaskedLMOutput.Heads"/>).</summary>
+    PretrainingHeads = 8,
 }
 
 /// <summary>Outputs of a backbone forward pass. Owns its tensors; dispose it (or move them) when done.</summary>
@@ -83,10 +85,11 @@ public sealed class BackboneOutput : IDisposable
 /// <summary>Outputs of a masked-language-model forward pass.</summary>
 public sealed class MaskedLMOutput : IDisposable
 {
-    public MaskedLMOutput(Tensor logits, BackboneOutput backbone)
+    public MaskedLMOutput(Tensor logits, BackboneOutput backbone, IReadOnlyDictionary<string, Tensor>? heads = null)
     {
         Logits = logits;
         Backbone = backbone;
+        Heads = heads;
     }
 
     /// <summary>[B, L, V] over the full vocabulary, special positions included.</summary>
@@ -94,10 +97,17 @@ public sealed class MaskedLMOutput : IDisposable
 
     public BackboneOutput Backbone { get; }
 
+    /// <summary>
+    /// The logits of the family's other pre-training heads by output name (e.g. <c>ss_logits</c>), when requested with
+    /// <see cref="OutputRequest.PretrainingHeads"/>; null otherwise.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor>? Heads { get; }
+
     public MaskedLMOutput MoveToOuterDisposeScope()
     {
         Logits.MoveToOuterDisposeScope();
         Backbone.MoveToOuterDisposeScope();
+        if (Heads is not null) foreach (var t in Heads.Values) t.MoveToOuterDisposeScope();
         return this;
     }
 
@@ -105,6 +115,7 @@ public sealed class MaskedLMOutput : IDisposable
     {
         Logits.DetachFromDisposeScope();
         Backbone.DetachFromDisposeScope();
+        if (Heads is not null) foreach (var t in Heads.Values) t.DetachFromDisposeScope();
         return this;
     }
 
@@ -112,5 +123,6 @@ public sealed class MaskedLMOutput : IDisposable
     {
         Logits.Dispose();
         Backbone.Dispose();
+        if (Heads is not null) foreach (var t in Heads.Values) t.Dispose();
     }
 }
