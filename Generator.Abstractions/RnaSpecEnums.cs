@@ -63,6 +63,9 @@ public enum RnaFeedForwardKind
 
     /// <summary><c>"gated"</c>: a gated linear unit.</summary>
     Gated,
+
+    /// <summary><c>"fused_gated"</c>: a gated linear unit with one stored [2F, H] input projection.</summary>
+    FusedGated,
 }
 
 /// <summary><c>feed_forward.gate</c> (gated kind).</summary>

@@ -186,7 +186,7 @@ public class SpecDiagnosticsTests
         var json = Tiny(("feed_forward", "{ \"kind\": \"moe\", \"activation\": \"gelu\" }"));
         var d = Only(Parse(json), "RNA2004", Error, (8, 29), (8, 34));
         Assert.Equal("\"moe\"", Covered(json, d));
-        Assert.Equal("'feed_forward.kind' has the invalid value \"moe\"; allowed values are \"mlp\", \"gated\"", Message(d));
+        Assert.Equal("'feed_forward.kind' has the invalid value \"moe\"; allowed values are \"mlp\", \"gated\", \"fused_gated\"", Message(d));
     }
 
     [Fact]

@@ -35,7 +35,8 @@ internal static class KindRegistry
 
     public static readonly Slot FeedForward = new("feed_forward", "feed_forward", "The feed-forward block of a layer.", "mlp", ImmutableArray.Create<Kind>(
         new MlpFeedForwardKind(),
-        new GatedFeedForwardKind()));
+        new GatedFeedForwardKind(),
+        new FusedGatedFeedForwardKind()));
 
     public static readonly Slot Segmentation = new("tokenizer.segmentation", "segmentation", "How the tokenizer cuts text into tokens.", "single", ImmutableArray.Create<Kind>(
         new SingleSegmentationKind(),
