@@ -117,7 +117,10 @@ public sealed class ModelFactsTests
         Assert.Throws<OverflowException>(() => NcRnaBertConfig.NcRnaBertForwardFlops(int.MaxValue));
     }
 
-    /// <summary>Tiny fixture configs covering every architecture path: post-LN, pair prior, pre-LN rotary with query softmax, k-mers.</summary>
+    /// <summary>
+    /// Tiny fixture configs covering every architecture path: post-LN, pair prior, pre-LN rotary with query softmax,
+    /// k-mers, sinusoidal and offset positions, codons, the gated feed-forward with normed residuals.
+    /// </summary>
     public static IEnumerable<object[]> TinyConfigs() => new[]
     {
         new object[] { "splicebert", 9 },
@@ -125,6 +128,12 @@ public sealed class ModelFactsTests
         new object[] { "ncrnabert", 13 },
         new object[] { "ncrnabert-3mer", 6 },
         new object[] { "rnaernie", 1 },
+        new object[] { "rnafm", 10 },
+        new object[] { "utrlm-te_el", 12 },
+        new object[] { "calm", 7 },
+        new object[] { "rinalmo-micro", 14 },
+        new object[] { "utrbert-3mer", 8 },
+        new object[] { "rnabert", 15 },
     };
 
     /// <summary>
@@ -137,7 +146,8 @@ public sealed class ModelFactsTests
     public void ForwardFlopsEqualACountFromTheInstantiatedModule(string variant, int length)
     {
         var family = ModelCatalog.Registry.GetVariant(variant).Family;
-        var config = family.ReadConfig(File.ReadAllText(Path.Combine(Fixtures.Models(variant), "config.json")), variant);
+        string fixture = variant == "rinalmo-micro" ? "rinalmo" : variant; // the RiNALMo fixture is a tiny micro config
+        var config = family.ReadConfig(File.ReadAllText(Path.Combine(Fixtures.Models(fixture), "config.json")), variant);
         torch.manual_seed(7);
         using var module = BuildWithPooler(config);
         var model = (IRnaMaskedLM)module;
@@ -179,6 +189,12 @@ public sealed class ModelFactsTests
         ErnieRnaConfig c => new ErnieRnaForMaskedLM(c, addPoolingLayer: true),
         NcRnaBertConfig c => new NcRnaBertForMaskedLM(c, addPoolingLayer: true),
         RnaErnieConfig c => new RnaErnieForMaskedLM(c, addPoolingLayer: true),
+        RnaFmConfig c => new RnaFmForMaskedLM(c, addPoolingLayer: true),
+        UtrLmConfig c => new UtrLmForMaskedLM(c, addPoolingLayer: true),
+        CaLmConfig c => new CaLmForMaskedLM(c, addPoolingLayer: true),
+        RiNalmoConfig c => new RiNalmoForMaskedLM(c, addPoolingLayer: true),
+        UtrBertConfig c => new UtrBertForMaskedLM(c, addPoolingLayer: true),
+        RnaBertConfig c => new RnaBertForMaskedLM(c, addPoolingLayer: true),
         _ => throw new ArgumentException($"No builder for {config.ModelType}."),
     };
 

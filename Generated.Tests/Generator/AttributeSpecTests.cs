@@ -317,12 +317,14 @@ public sealed class AttributeSpecTests
         Check<RnaLm.Specs.RnaSoftmax>(KindRegistry.Softmax.KindNames);
         Check<RnaLm.Specs.RnaFeedForwardKind>(KindRegistry.FeedForward.KindNames);
         Check<RnaLm.Specs.RnaSegmentation>(KindRegistry.Segmentation.KindNames);
+        Check<RnaLm.Specs.RnaPretrainingHeadKind>(KindRegistry.PretrainingHead.KindNames);
         Check<RnaLm.Specs.RnaGate>(new[] { "swish_beta", "activation" });
         Check<RnaLm.Specs.RnaFeedForwardWidth>(new[] { "intermediate", "two_thirds" });
         Check<RnaLm.Specs.RnaAttentionScale>(SpecSchema.Scales);
         Check<RnaLm.Specs.RnaActivation>(SpecSchema.Activations);
         Check<RnaLm.Specs.RnaMlmActivation>(SpecSchema.MlmActivations);
         Check<RnaLm.Specs.RnaArchitecture>(SpecSchema.Architectures);
+        Check<RnaLm.Specs.RnaHeadTransform>(SpecSchema.HeadTransforms);
     }
 
     private static string FirstDifference(string expected, string actual)

@@ -59,6 +59,26 @@ public sealed class ExtendsTests
     }
 
     [Fact]
+    public void ASlotObjectNamingAnotherKindReplacesTheInheritedKindWhole()
+    {
+        const string basePath = "/specs/ncrnabert.model.json";
+        var ncRnaBert = Document(basePath, Definition("ncrnabert.model.json"));
+        var json = "{\n  \"spec_version\": 2,\n  \"name\": \"ncrnabert-learned\",\n  \"type_name\": \"NcRnaBertLearned\",\n  \"extends\": \"ncrnabert\",\n" +
+            "  \"position\": { \"kind\": \"learned\" }\n}\n";
+        var parsed = SpecParser.Parse("/specs/child.model.json", SourceText.From(json), new[] { ncRnaBert }, CancellationToken.None);
+        // The rotary kind's dim, base, interleaved and stored_frequencies are not carried into the learned kind.
+        AssertClean(parsed);
+        Assert.Equal(KindOf("position", "learned"), parsed.Spec!.Position);
+
+        // The same kind merges field by field.
+        json = json.Replace("{ \"kind\": \"learned\" }", "{ \"kind\": \"rotary\", \"base\": 20000 }", StringComparison.Ordinal);
+        parsed = SpecParser.Parse("/specs/child.model.json", SourceText.From(json), new[] { ncRnaBert }, CancellationToken.None);
+        AssertClean(parsed);
+        Assert.Equal(32, parsed.Spec!.Position.Get<int>("dim"));
+        Assert.Equal(20000.0, System.Convert.ToDouble(parsed.Spec.Position.GetOrNull("base"), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void ArraysScalarsAndNullReplace()
     {
         var parsed = ParseChild(Child(

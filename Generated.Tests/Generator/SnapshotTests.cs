@@ -77,7 +77,7 @@ public sealed class SnapshotTests
     }
 }
 
-/// <summary>Snapshot files: compare, write *.received.cs on mismatch, accept with RNALM_ACCEPT_SNAPSHOTS=1.</summary>
+/// <summary>Snapshot files: compare, write *.received.cs on mismatch, accept with RNALM_ACCEPT_SNAPSHOTS=1 (unless RNALM_STRICT_SNAPSHOTS=1).</summary>
 internal static class Snapshot
 {
     public static string? Compare(string dir, string name, string actual)
@@ -85,7 +85,9 @@ internal static class Snapshot
         Directory.CreateDirectory(dir);
         string verified = Path.Combine(dir, name + ".verified.cs");
         string received = Path.Combine(dir, name + ".received.cs");
-        bool accept = Environment.GetEnvironmentVariable("RNALM_ACCEPT_SNAPSHOTS") == "1";
+        // CI sets RNALM_STRICT_SNAPSHOTS=1: there a snapshot is only ever compared, never written.
+        bool accept = Environment.GetEnvironmentVariable("RNALM_ACCEPT_SNAPSHOTS") == "1"
+            && Environment.GetEnvironmentVariable("RNALM_STRICT_SNAPSHOTS") != "1";
         if (File.Exists(verified) && File.ReadAllText(verified).Replace("\r\n", "\n") == actual)
         {
             if (File.Exists(received)) File.Delete(received);

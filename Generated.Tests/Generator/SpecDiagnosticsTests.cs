@@ -667,6 +667,79 @@ public class SpecDiagnosticsTests
     }
 
     [Fact]
+    public void RNA3014_UnfoldKmersWithoutAKmerTokenizer()
+    {
+        var json = Tiny(("heads", "{ \"token\": { \"unfold_kmers\": true } }"));
+        var d = Only(Parse(json), "RNA3014", Error, (11, 41), (11, 45));
+        Assert.Equal("true", Covered(json, d));
+        Assert.Equal("'heads.token.unfold_kmers' needs overlapping k-mer tokens, which the backbone does not produce: neither the family nor any variant has tokenizer.segmentation kind \"kmer\" with k > 1 (set unfold_kmers to false)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3014_UnfoldKmersIsFineWhenOneVariantUsesKmers()
+    {
+        var json = Tiny(("heads", "{ \"token\": { \"unfold_kmers\": true } }"),
+            ("variants", "{ \"tiny\": {}, \"tiny-3mer\": { \"tokenizer\": { \"segmentation\": { \"kind\": \"kmer\", \"k\": 3 } } } }"));
+        AssertClean(Parse(json));
+    }
+
+    [Fact]
+    public void RNA3014_UnfoldKmersWithAVariantOfCodons()
+    {
+        var json = Tiny(("heads", "{ \"token\": { \"unfold_kmers\": true } }"), ("tokenizer", "{ \"alphabet\": \"dna-streamline\", \"t_to_u\": false, \"u_to_t\": true }"),
+            ("variants", "{ \"tiny-3mer\": { \"tokenizer\": { \"segmentation\": { \"kind\": \"kmer\", \"k\": 3 } } }, \"tiny-codon\": { \"tokenizer\": { \"segmentation\": \"codon\" } } }"));
+        var d = Only(Parse(json), "RNA3014", Error, (13, 142), (13, 149));
+        Assert.Equal("\"codon\"", Covered(json, d));
+        Assert.Equal("'heads.token.unfold_kmers' needs overlapping k-mer tokens, which the backbone does not produce: codons do not overlap (segmentation kind \"codon\"); set unfold_kmers to false", Message(d));
+    }
+
+    [Fact]
+    public void RNA3002_FinalNormKeyTakenByTheLayers()
+    {
+        var json = Tiny(("norm", "{ \"eps\": 1e-12, \"final\": \"layer\" }"));
+        var d = Only(Parse(json), "RNA3002", Error, (6, 36), (6, 43));
+        Assert.Equal("\"layer\"", Covered(json, d));
+        Assert.Equal("'norm.final' must be a key the encoder does not use (\"layer\" holds the layers: encoder.layer.0, ...), but is \"layer\"", Message(d));
+    }
+
+    [Fact]
+    public void RNA3005_AVariantThatMovesTheBaseIdsOfThePairPrior()
+    {
+        var json = Tiny(("attention", "{ \"biases\": { \"pair_prior\": {} } }"),
+            ("variants", "{ \"tiny\": {}, \"tiny.reordered\": { \"tokenizer\": { \"alphabet\": [\"U\", \"G\", \"C\", \"A\"] } } }"));
+        var d = Only(Parse(json), "RNA3005", Error, (12, 29), (12, 45));
+        Assert.Equal("\"tiny.reordered\"", Covered(json, d));
+        Assert.Equal("The attention pair prior cannot be used in variant 'tiny.reordered': its vocabulary gives A, C, G, U the ids 9, 8, 7, 6 but the family's gives 6, 7, 8, 9 (the generated pair map and secondary-structure head use one set of ids)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3008_SwitchKeyThatEveryConfigAlreadyHas()
+    {
+        var json = Tiny(("embeddings", "{ \"layer_norm\": { \"default\": true, \"config\": \"hidden_size\" } }"));
+        var d = Only(Parse(json), "RNA3008", Error, (11, 62), (11, 75));
+        Assert.Equal("\"hidden_size\"", Covered(json, d));
+        Assert.Contains("it is already a field of every config (hidden_size)", Message(d), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RNA3008_PretrainingHeadNamedLikeTheBackbone()
+    {
+        var json = Tiny(("pretraining_heads", "{ \"model\": { \"kind\": \"token\", \"num_labels\": 3 } }"));
+        var d = Only(Parse(json), "RNA3008", Error, (11, 26), (11, 33));
+        Assert.Equal("\"model\"", Covered(json, d));
+        Assert.Contains("it is the backbone's key prefix (checkpoint.prefix)", Message(d), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RNA2006_PresentOnAHeadThatIsNotOptional()
+    {
+        var json = Tiny(("pretraining_heads", "{ \"structure_head\": { \"kind\": \"token\", \"num_labels\": 3, \"present\": false } }"));
+        var d = Only(Parse(json), "RNA2006", Error, (11, 80), (11, 89));
+        Assert.Equal("\"present\"", Covered(json, d));
+        Assert.Equal("'pretraining_heads.structure_head.present' is only allowed when 'pretraining_heads.structure_head.optional' is true", Message(d));
+    }
+
+    [Fact]
     public void RNA3103_PoolerActivationOtherThanTanh_IsAWarning()
     {
         var json = Tiny(("pooler", "{ \"in_checkpoint\": false, \"activation\": \"relu\" }"));

@@ -26,6 +26,22 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public void OutputAttentionBiasesInTheConfigReturnsTheCarriedLogitsWithoutBeingAsked()
+    {
+        string json = File.ReadAllText(Path.Combine(Fixtures.Models("ernierna"), "config.json"));
+        var config = ErnieRnaConfig.FromJson(json, "ernierna/config.json");
+        using var ids = TorchSharp.torch.tensor(new long[] { 1, 6, 7, 8, 9, 2 }).unsqueeze(0);
+        foreach (bool flag in new[] { false, true })
+        {
+            using var model = new ErnieRnaModel(config with { OutputAttentionBiases = flag });
+            model.eval();
+            using var output = model.Forward(ids);
+            if (flag) Assert.Equal(config.NumHiddenLayers, output.AttentionBiases!.Count);
+            else Assert.Null(output.AttentionBiases);
+        }
+    }
+
+    [Fact]
     public void FileValuesOverrideDefaultsAndUnknownFieldsArePreserved()
     {
         string json = File.ReadAllText(Path.Combine(Fixtures.Models("ernierna-legacy"), "config.json"));

@@ -153,7 +153,6 @@ internal static class FamilyEmitter
         return w.ToString();
     }
 
-    /// <summary>Config initialisers that differ between the base variant and <paramref name="v"/>.</summary>
     /// <summary>
     /// The default <c>LmHead</c> of the config class: with <c>mlm_head.new_config_activation</c>, an object with that
     /// activation resolved against the default variant <paramref name="b"/>; otherwise null.

@@ -64,6 +64,7 @@ internal sealed partial class SpecParser
         ReadPooler(root);
         ReadMlmHead(root, config);
         ReadHeads(root);
+        _checkpointPrefix = (root.Find("checkpoint")?.Value as JsonObject)?.Find("prefix")?.Value is JsonString prefixName ? prefixName.Value : null;
         ReadPretrainingHeads(root, config);
         ReadOutputs(root, config);
         ReadTokenizer(root, config);
@@ -73,6 +74,11 @@ internal sealed partial class SpecParser
         var family = CheckConfig(config, isVariant: false, root.OpenBraceSpan);
         var variants = ReadVariants(root, config, family);
         _cancellationToken.ThrowIfCancellationRequested();
+        if (_unfoldKmersSpan is { } unfoldSpan && !_anyKmerConfig)
+        {
+            Report(DiagnosticDescriptors.HeadInputMissing, unfoldSpan, "heads.token.unfold_kmers", "overlapping k-mer tokens",
+                "neither the family nor any variant has tokenizer.segmentation kind \"kmer\" with k > 1 (set unfold_kmers to false)");
+        }
 
         if (_hasErrors || family is null || variants is null) return null;
         return Assemble(config, family, variants.Value);
@@ -342,6 +348,12 @@ internal sealed partial class SpecParser
                 string? key = null;
                 if (obj.Find("config") is { } keyProperty && ReadString(keyProperty.Value, path + ".config") is { } keyValue)
                 {
+                    if (ReservedConfigKeys.Contains(keyValue.Value))
+                    {
+                        Report(DiagnosticDescriptors.InvalidIdentifier, keyProperty.ValueSpan, path + ".config", keyValue.Value,
+                            "it is already a field of every config (" + keyValue.Value + "); choose the key the checkpoints use for this switch");
+                        return null;
+                    }
                     if (NameRules.IsPlainIdentifier(keyValue.Value) && keyValue.Value == keyValue.Value.ToLowerInvariant())
                     {
                         key = keyValue.Value;
@@ -365,6 +377,15 @@ internal sealed partial class SpecParser
                 return null;
         }
     }
+
+    /// <summary>config.json keys the config class always has or kinds may add: a switch cannot take them.</summary>
+    private static readonly HashSet<string> ReservedConfigKeys = new(System.StringComparer.Ordinal)
+    {
+        "model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act",
+        "hidden_dropout", "attention_dropout", "max_position_embeddings", "initializer_range", "layer_norm_eps", "position_embedding_type",
+        "type_vocab_size", "pairwise_alpha", "output_attention_biases", "nmers", "codon", "pad_token_id", "bos_token_id", "eos_token_id",
+        "unk_token_id", "mask_token_id", "null_token_id", "tie_word_embeddings", "num_labels", "lm_head", "head", "architectures",
+    };
 
     private void ReadAttention(JsonObject root, SpecConfig config)
     {
@@ -504,6 +525,9 @@ internal sealed partial class SpecParser
 
     private readonly List<PretrainingHeadSpec> _pretrainingHeads = new();
 
+    /// <summary>"checkpoint.prefix" as written (read ahead: pre-training head names may not take it).</summary>
+    private string? _checkpointPrefix;
+
     /// <summary>"pretraining_heads": an object keyed by module name, each value a head kind.</summary>
     private void ReadPretrainingHeads(JsonObject root, SpecConfig config)
     {
@@ -524,9 +548,19 @@ internal sealed partial class SpecParser
                 continue;
             }
             if (head.Value is JsonNull) continue;
+            if (head.Name == _checkpointPrefix)
+            {
+                Report(DiagnosticDescriptors.InvalidIdentifier, head.NameSpan, "pretraining head", head.Name,
+                    "it is the backbone's key prefix (checkpoint.prefix); the masked-LM model already has a member of that name");
+                continue;
+            }
             _spans[path] = head.NameSpan;
             if (ReadKindNode(head.Value, path, KindRegistry.PretrainingHead, config) is not { } spec) continue;
             var entry = new PretrainingHeadSpec(head.Name, spec);
+            if (!entry.Optional && head.Value is JsonObject headObject && headObject.Find("present") is { } present)
+            {
+                Report(DiagnosticDescriptors.FieldNotAllowedHere, present.NameSpan, path + ".present", "'" + path + ".optional' is true");
+            }
             if (entry.Kind.NeedsPooler && entry.Output is not null && !_poolerInCheckpoint)
             {
                 Report(DiagnosticDescriptors.HeadInputMissing, head.NameSpan, path, "the pooler output",
@@ -539,6 +573,10 @@ internal sealed partial class SpecParser
     private TaskHeadSpec? _sequenceHead;
     private TaskHeadSpec? _tokenHead;
     private TaskHeadSpec? _contactHead;
+
+    /// <summary>Where "heads.token.unfold_kmers" was set true (null: not set), and whether any config segments into overlapping k-mers.</summary>
+    private TextSpan? _unfoldKmersSpan;
+    private bool _anyKmerConfig;
 
     /// <summary>One generic task head ("heads.sequence|token|contact"): absent or null = not generated.</summary>
     private TaskHeadSpec? ReadTaskHead(JsonObject heads, string name)
@@ -557,6 +595,7 @@ internal sealed partial class SpecParser
         double eps = 1e-12;
         if (Optional(head, "layer_norm_eps") is { } epsProperty) eps = ReadEps(epsProperty.Value, path + ".layer_norm_eps", false)?.Value ?? eps;
         bool unfold = name == "token" && (OptionalBool(head, path, "unfold_kmers", false)?.Value ?? false);
+        if (unfold) _unfoldKmersSpan = head.Find("unfold_kmers")!.ValueSpan;
         return new TaskHeadSpec(transform, activation, eps, unfold);
     }
 

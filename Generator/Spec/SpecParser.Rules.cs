@@ -48,6 +48,12 @@ internal sealed partial class SpecParser
         string alphabetName = "";
         Origin alphabetOrigin = default;
         int nmers = c.Segmentation is { } seg ? ((SegmentationKind)seg.Value.Kind).Nmers(seg.Value) : 1;
+        if (c.Segmentation is { } kmerSegmentation && kmerSegmentation.Value.Kind is KmerSegmentationKind && nmers > 1) _anyKmerConfig = true;
+        if (_unfoldKmersSpan is { } unfold && c.Segmentation is { } codonSegmentation && codonSegmentation.Value.Kind is CodonSegmentationKind)
+        {
+            ReportRule(isVariant, fallback, DiagnosticDescriptors.HeadInputMissing, new[] { codonSegmentation.Origin, new Origin(unfold, false) },
+                "heads.token.unfold_kmers", "overlapping k-mer tokens", "codons do not overlap (segmentation kind \"codon\"); set unfold_kmers to false");
+        }
         if (c.Alphabet is { } alphabet && c.Segmentation is { } segmentation && c.UToT is { } uToT)
         {
             alphabetOrigin = alphabet.Origin;

@@ -100,6 +100,15 @@ internal sealed partial class SpecParser
             var config = family.Clone();
             WalkOverrides(overrides, "", name, display, config);
             var tokenizer = CheckConfig(config, isVariant: true, property.NameSpan);
+            if (tokenizer is not null && familyTokenizer is not null && UsesBaseIds()
+                && BaseIds(tokenizer) is { } variantIds && BaseIds(familyTokenizer) is { } familyIds && variantIds != familyIds)
+            {
+                Report(DiagnosticDescriptors.InvalidPairPrior, property.NameSpan,
+                    "in variant '" + name + "': its vocabulary gives A, C, G, U the ids " + variantIds
+                    + " but the family's gives " + familyIds + " (the generated pair map and secondary-structure head use one set of ids)");
+                ok = false;
+                continue;
+            }
             if (!nameOk || tokenizer is null || _typeName is null)
             {
                 ok = false;
@@ -110,6 +119,20 @@ internal sealed partial class SpecParser
             else result.Add(variant);
         }
         return ok ? result.ToImmutable() : null;
+    }
+
+    /// <summary>True when generated code bakes in the ids of A, C, G and U (the pair prior and the secondary-structure head).</summary>
+    private bool UsesBaseIds() => _biases.Any(b => b.Kind is PairPriorBiasKind) || _secondaryStructure is not null;
+
+    /// <summary>"a, c, g, u": the ids of the four bases, or null when the vocabulary lacks one (reported by the pair prior's rule).</summary>
+    private static string? BaseIds(TokenizerSpec tokenizer)
+    {
+        var ids = new[] { "A", "C", "G", "U" }.Select(letter =>
+        {
+            for (int i = 0; i < tokenizer.Vocabulary.Count; i++) if (tokenizer.Vocabulary[i] == letter) return i;
+            return -1;
+        }).ToArray();
+        return ids.Any(i => i < 0) ? null : string.Join(", ", ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private void WalkOverrides(JsonObject obj, string schemaPath, string variant, string display, SpecConfig config)

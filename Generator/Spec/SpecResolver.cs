@@ -97,6 +97,13 @@ internal static class SpecResolver
         return MergeObjects(relocated, own);
     }
 
+    /// <summary>
+    /// A slot object that names another kind than the inherited one replaces it whole (the inherited kind's fields would
+    /// not belong to the new kind); the same kind, or no "kind", merges field by field.
+    /// </summary>
+    private static bool NamesAnotherKind(JsonObject inherited, JsonObject replacement) =>
+        replacement.Find("kind") is { Value: JsonString kind } && !(inherited.Find("kind") is { Value: JsonString old } && old.Value == kind.Value);
+
     /// <summary>Deep merge: the base's fields in their order (overridden ones in place), then the new fields.</summary>
     public static JsonObject MergeObjects(JsonObject baseObject, JsonObject overrides)
     {
@@ -108,7 +115,7 @@ internal static class SpecResolver
             {
                 result.Add(inherited);
             }
-            else if (inherited.Value is JsonObject a && replacement.Value is JsonObject b)
+            else if (inherited.Value is JsonObject a && replacement.Value is JsonObject b && !NamesAnotherKind(a, b))
             {
                 result.Add(new JsonProperty(replacement.Name, replacement.NameSpan, MergeObjects(a, b)));
             }

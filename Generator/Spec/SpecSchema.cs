@@ -5,7 +5,7 @@ using System.Collections.Immutable;
 namespace RnaLm.Generator.Spec;
 
 /// <summary>
-/// The field names of spec language version 1, per object (keyed by the schema path of the object:
+/// The field names of the spec language's non-slot objects, per object (keyed by the schema path of the object:
 /// "" for the root, "embeddings.position" for a nested one), and the paths a variant may override.
 /// Used for unknown-field diagnostics and "did you mean" suggestions, at the top level and in variants.
 /// </summary>

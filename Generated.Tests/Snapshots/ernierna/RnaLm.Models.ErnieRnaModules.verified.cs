@@ -42,7 +42,7 @@ public sealed partial class ErnieRnaEmbeddings : nn.Module<Tensor, Tensor, Tenso
     {
         using var scope = NewDisposeScope();
         var embeddings = word_embeddings.call(inputIds); // [B, L, H]
-        // Sinusoid rows: real tokens count up from 2 (after the padding row), pad tokens use row 1; computed, never stored.
+        // Sinusoid rows: real tokens count up from pad id + 2, pad tokens use row pad id + 1; computed, never stored.
         embeddings = embeddings + global::RnaLm.Modules.SinusoidalPositions.Embed(inputIds, _hiddenSize, _paddingIndex, offset: 1, embeddings.dtype);
         embeddings = dropout.call(layer_norm.call(embeddings));
         return embeddings.MoveToOuterDisposeScope();
@@ -305,6 +305,7 @@ public sealed partial class ErnieRnaModel : nn.Module, global::RnaLm.Models.IRna
     {
         using var scope = NewDisposeScope();
         var attention = attentionMask ?? global::RnaLm.Modules.AttentionMasks.FromInputIds(inputIds, _config.PadTokenId); // [B, L]
+        if (_config.OutputAttentionBiases) request |= global::RnaLm.Models.OutputRequest.AttentionBiases;
         var embedded = embeddings.call(inputIds, attention); // [B, L, H]
         var inputs = new global::RnaLm.Modules.AttentionInputs(
             global::RnaLm.Modules.AttentionMasks.KeyPadding(attention, embedded.dtype), // [B, 1, 1, L] or null

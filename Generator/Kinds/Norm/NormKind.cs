@@ -18,6 +18,18 @@ internal abstract class NormKind : Kind
 
     public override ImmutableArray<FieldDef> Fields => ImmutableArray.Create(Eps, Final);
 
+    /// <summary>Keys under <c>encoder.</c> that the encoder itself uses: the final norm cannot take them.</summary>
+    private static readonly string[] EncoderMembers = { "layer" };
+
+    public override void Check(KindRules rules, KindSpec spec)
+    {
+        if (spec.GetOrNull("final") is string final && System.Array.IndexOf(EncoderMembers, final) >= 0)
+        {
+            rules.Report(Diagnostics.DiagnosticDescriptors.ValueOutOfRange, new[] { "norm.final" },
+                "norm.final", "a key the encoder does not use (\"" + final + "\" holds the layers: encoder." + final + ".0, ...)", Emit.Code.String(final));
+        }
+    }
+
     /// <summary>The state-dict entries of one norm over <paramref name="size"/> features at <paramref name="key"/>.</summary>
     public abstract IEnumerable<ParamDecl> Params(ParamScope scope, string key, Expr size);
 }

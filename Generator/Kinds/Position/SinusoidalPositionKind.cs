@@ -6,10 +6,10 @@ namespace RnaLm.Generator.Kinds;
 internal sealed class SinusoidalPositionKind : PositionKind
 {
     public static readonly FieldDef PaddingAware = new("padding_aware", FieldType.Bool, true,
-        "A real token's row is the count of real tokens up to it plus `offset`; pad tokens use row `offset` (zero). `false`: every token counts.");
+        "A real token's row is the count of real tokens up to and including it, plus `pad_token_id` and `offset`; a pad token's row is `pad_token_id + offset` (row `pad_token_id` is the zero row). `false`: every token counts as real.");
 
     public static readonly FieldDef Offset = new("offset", FieldType.Int(0), 1,
-        "Added to that count: with 1, `<cls>` uses row 2.");
+        "Added to every row index: with `<pad>` = 0 and offset 1, `<cls>` uses row 2 and pads row 1.");
 
     public override string Name => "sinusoidal";
 

@@ -7,7 +7,7 @@ namespace RnaLm.Generator.Kinds;
 /// their module name (<c>ss_head</c>, <c>structure_head</c>, ...). The masked-LM model builds them so its checkpoints load
 /// strictly and save back whole; a head with an <c>output</c> is computed when the caller asks for
 /// <c>OutputRequest.PretrainingHeads</c> and returned under that name. Template fragments: <c>fields</c>, <c>ctor</c>,
-/// <c>forward</c> (locals: <c>key</c>, the module name; <c>property</c>, its config property when optional).
+/// <c>init</c> (weight initialisation of a model built from scratch), <c>forward</c> (locals: <c>key</c>, the module name; <c>property</c>, its config property when optional).
 /// </summary>
 internal abstract class PretrainingHeadKind : Kind
 {
