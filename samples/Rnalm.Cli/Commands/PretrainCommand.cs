@@ -108,6 +108,11 @@ internal static class PretrainCommand
                 ?? throw new CliException($"--resume: '{outputDir}' has no checkpoint-* folder to continue from.");
         }
 
+        if (initFrom is not null)
+        {
+            RnaLm.Checkpoints.Checkpoint.CheckWeights(config, Path.Combine(initFrom, RnaLm.Checkpoints.Checkpoint.ConfigFile), family.Naming,
+                new[] { Path.Combine(initFrom, RnaLm.Checkpoints.Checkpoint.WeightsFile) }, () => family.CreatePreTrainingModel(config).Module);
+        }
         ModelSetup.Seed(options.Seed);
         var model = family.CreatePreTrainingModel(config);
         try
