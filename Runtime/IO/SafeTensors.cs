@@ -891,7 +891,7 @@ public static class SafeTensors
             }
             File.Move(tempPath, path, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             try
             {
@@ -905,8 +905,24 @@ public static class SafeTensors
             {
                 // Same as above.
             }
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw NamingTheDestination(e, tempPath, path);
+            }
             throw;
         }
+    }
+
+    /// <summary>
+    /// The same failure with a message that names the file the caller asked for rather than the temporary file next
+    /// to it (which no longer exists).
+    /// </summary>
+    internal static Exception NamingTheDestination(Exception e, string temporary, string destination)
+    {
+        string message = e.Message.Contains(temporary, StringComparison.Ordinal)
+            ? e.Message.Replace(temporary, destination, StringComparison.Ordinal)
+            : $"{e.Message} (while writing '{destination}')";
+        return e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
     }
 
     private static byte[] BuildHeader(

@@ -82,7 +82,7 @@ internal static class EmbedCommand
     private static int Execute(CliContext context, Settings settings)
     {
         var clock = Stopwatch.StartNew();
-        OutputPaths.Check(settings.Output, settings.Checkpoint, (settings.Input, "the input FASTA file"));
+        OutputPaths.CheckFile(settings.Output, settings.Checkpoint, (settings.Input, "the input FASTA file"));
         var records = FastaReader.Read(settings.Input).ToList();
         if (records.Count == 0)
         {
@@ -104,7 +104,14 @@ internal static class EmbedCommand
                 ["model_type"] = checkpoint.Config.ModelType,
                 ["checkpoint"] = Path.GetFullPath(settings.Checkpoint),
             };
-            SafeTensors.Save(settings.Output, outputs.SelectMany(o => o), metadata);
+            try
+            {
+                SafeTensors.Save(settings.Output, outputs.SelectMany(o => o), metadata);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw OutputPaths.WriteFailed(settings.Output, e);
+            }
         }
         finally
         {

@@ -70,6 +70,7 @@ internal static class FinetuneCommand
     private static int Execute(CliContext context, string trainPath, string? evalPath, string outputDir, PredictionTask task, FineTuningMode mode,
         string checkpointDir, bool fromScratch, int? trainLimit, int? evalLimit, double? dropout, TrainerOptions options, bool resume)
     {
+        OutputPaths.CheckRunFolder(outputDir, (trainPath, "--train"), (evalPath, "--eval"), (checkpointDir, "--checkpoint"));
         var device = TorchSetup.Device;
         var trainRecords = Subset(SequenceFiles.Read(trainPath), trainLimit);
         var evalRecords = evalPath is null ? new List<SequenceRecord>() : Subset(SequenceFiles.Read(evalPath), evalLimit);

@@ -69,6 +69,7 @@ internal static class PretrainCommand
     private static int Execute(CliContext context, string trainPath, string outputDir, IModelVariant variant, string? initFrom, ConfigOverrides overrides,
         TrainerOptions options, double heldOutFraction, int? evalLimit, MaskingScheme scheme, string? motifPath, double maskProbability, bool resume)
     {
+        OutputPaths.CheckRunFolder(outputDir, (trainPath, "--train"), (initFrom, "--init-from"), (motifPath, "--motifs"));
         var device = TorchSetup.Device;
         var records = SequenceFiles.Read(trainPath);
         var trainRecords = records.Where(r => !HeldOutSplit.IsHeldOut(r.Name, heldOutFraction)).ToList();
