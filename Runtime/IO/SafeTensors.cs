@@ -4,6 +4,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -888,8 +889,17 @@ public static class SafeTensors
                     WriteTensorData(stream, entry.Name, entry.Tensor, entry.End - entry.Begin);
                 }
                 stream.Flush(flushToDisk: true);
+                // Renamed while still open (and locked) where the system allows it, so that
+                // RemoveLeftoverTemporaryFiles never sees a finished file under its temporary name unlocked.
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.Move(tempPath, path, overwrite: true);
+                }
             }
-            File.Move(tempPath, path, overwrite: true);
+            if (OperatingSystem.IsWindows())
+            {
+                File.Move(tempPath, path, overwrite: true);
+            }
         }
         catch (Exception e)
         {
@@ -911,6 +921,50 @@ public static class SafeTensors
             }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Deletes the temporary files an interrupted <see cref="Save"/> to <paramref name="path"/> left next to it
+    /// (<c>name.tmp-</c> and 12 hexadecimal digits) and returns how many. A file that a running <see cref="Save"/>
+    /// holds (it is locked while written) is left alone, as is anything whose name does not match exactly.
+    /// </summary>
+    public static int RemoveLeftoverTemporaryFiles(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = System.IO.Path.GetFullPath(path);
+        string directory = System.IO.Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+        string prefix = System.IO.Path.GetFileName(full) + ".tmp-";
+        int removed = 0;
+        foreach (string candidate in Directory.EnumerateFiles(directory, prefix + "*").ToList())
+        {
+            string suffix = System.IO.Path.GetFileName(candidate)[prefix.Length..];
+            if (suffix.Length != 12 || !suffix.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                continue;
+            }
+            if (FileProbe.LinkStat(candidate).Kind != FileKind.Regular)
+            {
+                continue;
+            }
+            try
+            {
+                using var locked = new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                removed++;
+            }
+            catch (IOException)
+            {
+                // Held by a Save in progress, or already gone.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours to delete.
+            }
+        }
+        return removed;
     }
 
     /// <summary>

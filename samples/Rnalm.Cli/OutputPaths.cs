@@ -77,6 +77,16 @@ internal static class OutputPaths
         }
     }
 
+    /// <summary>Deletes temporary files an interrupted earlier write of <paramref name="output"/> left next to it, and says so.</summary>
+    public static void RemoveLeftovers(CliContext context, string command, string output)
+    {
+        int removed = SafeTensors.RemoveLeftoverTemporaryFiles(output);
+        if (removed > 0)
+        {
+            context.Error.WriteLine($"rnalm {command}: removed {removed} temporary file(s) an interrupted write of '{output}' left behind");
+        }
+    }
+
     /// <summary>Wraps a failure to write <paramref name="output"/> as an error naming <c>--output</c> and the reason.</summary>
     public static CliException WriteFailed(string output, Exception e) =>
         new($"Cannot write --output '{output}': {e.Message}", e);

@@ -83,6 +83,7 @@ internal static class EmbedCommand
     {
         var clock = Stopwatch.StartNew();
         OutputPaths.CheckFile(settings.Output, settings.Checkpoint, (settings.Input, "the input FASTA file"));
+        OutputPaths.RemoveLeftovers(context, "embed", settings.Output);
         var records = FastaReader.Read(settings.Input).ToList();
         if (records.Count == 0)
         {

@@ -95,7 +95,8 @@ internal static class FinetuneCommand
         var config = FineTuning.TaskConfig(family, pretrainedConfig, task, labels, overrides);
         int numLabels = FineTuning.NumLabels(task, labels.Count);
 
-        Trainer.PrepareOutput(outputDir, resume);
+        int cleaned = Trainer.PrepareOutput(outputDir, resume);
+        if (cleaned > 0) context.Error.WriteLine($"rnalm finetune: removed {cleaned} leftover folder(s) of an interrupted run from '{outputDir}'");
         string? resumeFrom = null;
         if (resume)
         {
@@ -129,14 +130,14 @@ internal static class FinetuneCommand
                 writer.WriteString("initialisation", fromScratch ? "random" : "pretrained");
                 writer.WriteNumber("steps", result.Steps);
                 writer.WriteBoolean("completed", result.Completed);
-                writer.WriteNumber("train_loss", Math.Round(result.LastTrainLoss, 6));
+                JsonOutput.WriteRounded(writer, "train_loss", result.LastTrainLoss);
                 if (result.FinalEvaluation is { } final)
                 {
                     writer.WriteStartObject("eval");
-                    foreach (var (name, value) in final.Metrics) writer.WriteNumber(name, Math.Round(value, 6));
+                    foreach (var (name, value) in final.Metrics) JsonOutput.WriteRounded(writer, name, value);
                     writer.WriteEndObject();
                 }
-                writer.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 1));
+                JsonOutput.WriteRounded(writer, "seconds", result.Elapsed.TotalSeconds, 1);
                 if (result.FinalModel is not null) writer.WriteString("final_model", result.FinalModel);
                 if (result.LastCheckpoint is not null) writer.WriteString("checkpoint", result.LastCheckpoint);
                 writer.WriteEndObject();

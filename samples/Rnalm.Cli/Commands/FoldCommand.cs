@@ -111,6 +111,7 @@ internal static class FoldCommand
         if (settings.Output is not null)
         {
             OutputPaths.CheckFile(settings.Output, settings.Checkpoint, (settings.Fasta, "the input FASTA file"));
+            OutputPaths.RemoveLeftovers(context, "fold", settings.Output);
         }
         var inputs = ReadInputs(settings);
 

@@ -101,7 +101,8 @@ internal static class PretrainCommand
         var motifSet = motifPath is null ? null : MotifSet.Load(motifPath);
         var masker = new MlmMasker(tokenizer, new MaskingOptions { Probability = maskProbability }, motifSet);
 
-        Trainer.PrepareOutput(outputDir, resume);
+        int cleaned = Trainer.PrepareOutput(outputDir, resume);
+        if (cleaned > 0) context.Error.WriteLine($"rnalm pretrain: removed {cleaned} leftover folder(s) of an interrupted run from '{outputDir}'");
         string? resumeFrom = null;
         if (resume)
         {
@@ -142,15 +143,15 @@ internal static class PretrainCommand
                 writer.WriteNumber("steps", result.Steps);
                 writer.WriteNumber("total_steps", result.TotalSteps);
                 writer.WriteBoolean("completed", result.Completed);
-                writer.WriteNumber("train_loss", Math.Round(result.LastTrainLoss, 6));
+                JsonOutput.WriteRounded(writer, "train_loss", result.LastTrainLoss);
                 if (result.FinalEvaluation is { } final)
                 {
                     writer.WriteStartObject("held_out");
-                    foreach (var (name, value) in final.Metrics) writer.WriteNumber(name, Math.Round(value, 6));
+                    foreach (var (name, value) in final.Metrics) JsonOutput.WriteRounded(writer, name, value);
                     writer.WriteEndObject();
                 }
-                writer.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 1));
-                writer.WriteNumber("tokens_per_second", Math.Round(result.TokensPerSecond));
+                JsonOutput.WriteRounded(writer, "seconds", result.Elapsed.TotalSeconds, 1);
+                JsonOutput.WriteRounded(writer, "tokens_per_second", result.TokensPerSecond, 0);
                 if (result.LastCheckpoint is not null) writer.WriteString("checkpoint", result.LastCheckpoint);
                 if (result.FinalModel is not null) writer.WriteString("final_model", result.FinalModel);
                 writer.WriteEndObject();
