@@ -232,6 +232,38 @@ public sealed class HostileConfigTests : IDisposable
     }
 
     [Fact]
+    public void PretrainingAModelTooLargeForTheMachineIsRefusedBeforeAllocation()
+    {
+        string data = Path.Combine(_dir, "train.dbn");
+        File.WriteAllText(data, ">a\nGGGAAACCC\n(((...)))\n>b\nGGGGAAAACCCC\n((((....))))\n");
+        string output = Path.Combine(_dir, "big");
+        var clock = Stopwatch.StartNew();
+        var result = CliHarness.Rnalm("pretrain", "--train", data, "--output", output, "--hidden", "65536", "--heads", "16", "--layers", "1024",
+            "--intermediate", "262144", "--held-out", "0", "--steps", "1");
+        CliHarness.AssertCleanError(result, ExitCodes.Failure, "pretrain: the model has about", "GB of memory is available");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.False(Directory.Exists(Path.Combine(output, "final")));
+    }
+
+    [Fact]
+    public void FineTuningFromScratchStillChecksTheCheckpointConfigAgainstItsWeights()
+    {
+        string dir = CopyFixture("splicebert");
+        Edit(dir, "config.json", json =>
+        {
+            json["num_hidden_layers"] = 1024;
+            json["hidden_size"] = 16384;
+            json["intermediate_size"] = 65536;
+        });
+        string data = Path.Combine(_dir, "train.fasta");
+        File.WriteAllText(data, ">a x A\nGGGAAACCC\n>b x B\nGGGGAAAACCCC\n");
+        var clock = Stopwatch.StartNew();
+        var result = CliHarness.Rnalm("finetune", "--from-scratch", "--checkpoint", dir, "--train", data, "--output", Path.Combine(_dir, "ft"), "--steps", "1");
+        CliHarness.AssertCleanError(result, ExitCodes.Failure, Path.Combine(dir, "config.json"), "the config does not describe these weights");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public void EveryFixtureCheckpointStillPassesThePreflight()
     {
         foreach (string variant in new[] { "splicebert", "splicebert.510", "ernierna", "ernierna-legacy", "ernierna-ss", "rnaernie", "ncrnabert", "ncrnabert-3mer" })

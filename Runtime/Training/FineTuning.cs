@@ -496,15 +496,10 @@ public static class FineTuning
     public static (IRnaPredictionModel Model, IReadOnlySet<string> Loaded) CreateModel(IModelFamily family, IModelConfig config,
         PredictionTask task, int numLabels, string? checkpointWeights, long seed)
     {
-        var options = new CheckpointLoadOptions
-        {
-            AllowMissingPrefixes = new[] { HeadPrefix(task), family.Naming.Prefix + ".pooler." },
-            AllowUnexpectedPrefixes = new[] { "lm_head." },
-        };
+        var options = PretrainedLoadOptions(family, task);
         if (checkpointWeights is not null)
         {
-            Checkpoint.CheckWeights(config, ConfigBeside(checkpointWeights), family.Naming, new[] { checkpointWeights },
-                () => family.CreatePredictionModel(config, task, numLabels).Module, options);
+            CheckPretrainedWeights(family, config, task, numLabels, checkpointWeights);
         }
         ModelSetup.Seed(seed);
         var model = family.CreatePredictionModel(config, task, numLabels);
@@ -528,6 +523,24 @@ public static class FineTuning
             model.Module.Dispose();
             throw;
         }
+    }
+
+    /// <summary>What loading a pretrained checkpoint into a task model may leave out (the head, a pooler) or ignore (the MLM head).</summary>
+    private static CheckpointLoadOptions PretrainedLoadOptions(IModelFamily family, PredictionTask task) => new()
+    {
+        AllowMissingPrefixes = new[] { HeadPrefix(task), family.Naming.Prefix + ".pooler." },
+        AllowUnexpectedPrefixes = new[] { "lm_head." },
+    };
+
+    /// <summary>
+    /// Checks a pretrained weight file against the task model <paramref name="config"/> describes before that model
+    /// is allocated (see <see cref="Checkpoint.CheckWeights"/>).
+    /// </summary>
+    public static void CheckPretrainedWeights(IModelFamily family, IModelConfig config, PredictionTask task, int numLabels, string checkpointWeights)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        Checkpoint.CheckWeights(config, ConfigBeside(checkpointWeights), family.Naming, new[] { checkpointWeights },
+            () => family.CreatePredictionModel(config, task, numLabels).Module, PretrainedLoadOptions(family, task));
     }
 
     /// <summary>The config.json of the folder holding <paramref name="weightsFile"/> (for messages).</summary>

@@ -44,6 +44,12 @@ internal static class ErrorReport
             stderr.WriteLine($"rnalm: error: {e.Message}");
             return ExitCodes.Usage;
         }
+        if (e is System.Runtime.InteropServices.ExternalException && e.Message.IndexOf("DefaultCPUAllocator", StringComparison.Ordinal) is >= 0 and int at)
+        {
+            // libtorch's allocator: the input asked for more memory than there is; its native stack would not help.
+            stderr.WriteLine($"rnalm: error: out of memory: {e.Message[at..].Split('\n')[0].Trim()}");
+            return ExitCodes.Failure;
+        }
         if (IsExpected(e))
         {
             stderr.WriteLine($"rnalm: error: {MessageOf(e)}");

@@ -103,8 +103,14 @@ internal static class FinetuneCommand
             resumeFrom = Trainer.FindLatestCheckpoint(outputDir) ?? throw new CliException($"--resume: '{outputDir}' has no checkpoint-* folder to continue from.");
         }
 
-        string? weights = fromScratch ? null : Path.Combine(checkpointDir, Checkpoint.WeightsFile);
-        var (model, loaded) = FineTuning.CreateModel(family, config, task, numLabels, weights, options.Seed);
+        string weightsFile = Path.Combine(checkpointDir, Checkpoint.WeightsFile);
+        if (fromScratch && File.Exists(weightsFile))
+        {
+            // The shape comes from the checkpoint's config.json: it must still describe that folder's weights.
+            FineTuning.CheckPretrainedWeights(family, config, task, numLabels, weightsFile);
+        }
+        TrainingMemory.Check("finetune", config, trains: mode == FineTuningMode.Tbth);
+        var (model, loaded) = FineTuning.CreateModel(family, config, task, numLabels, fromScratch ? null : weightsFile, options.Seed);
         try
         {
             long trainable = FineTuning.ApplyMode(model, mode, loaded);

@@ -110,6 +110,7 @@ internal static class PretrainCommand
                 ?? throw new CliException($"--resume: '{outputDir}' has no checkpoint-* folder to continue from.");
         }
 
+        TrainingMemory.Check("pretrain", config, trains: true);
         if (initFrom is not null)
         {
             RnaLm.Checkpoints.Checkpoint.CheckWeights(config, Path.Combine(initFrom, RnaLm.Checkpoints.Checkpoint.ConfigFile), family.Naming,
