@@ -41,7 +41,7 @@ public sealed class ConfigFuzzTests : IDisposable
     [Fact]
     public void MutatedConfigurationFoldersLoadASaneModelOrFailWithATypedError()
     {
-        int cases = FuzzSettings.Cases(400);
+        int cases = FuzzSettings.Cases(250);
         int seed = FuzzSettings.Seed(17);
         var rng = new Random(seed);
         var folders = Variants.ToDictionary(v => v, v => Prepare(v));

@@ -137,7 +137,8 @@ public sealed class RnaTokenizer
         }
         catch (ArgumentException e)
         {
-            throw new FormatException($"{configPath}: settings do not fit {vocabPath}: {e.Message}", e);
+            string reason = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+            throw new FormatException($"{configPath}: settings do not fit {vocabPath}: {reason}", e);
         }
     }
 
