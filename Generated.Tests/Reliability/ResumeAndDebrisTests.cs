@@ -110,6 +110,26 @@ public sealed class ResumeAndDebrisTests : IDisposable
     }
 
     [Fact]
+    public void ASecondRunOnAFolderInUseIsRefusedAndCleansNothing()
+    {
+        string data = Dbn(16);
+        string run = Path.Combine(_dir, "busy");
+        var args = new[] { "pretrain", "--train", data, "--output", run, "--steps", "2", "--batch-size", "4" }.Concat(Tiny).ToArray();
+        CliHarness.Succeeds(args.Concat(new[] { "--stop-after", "1" }).ToArray());
+        string working = Path.Combine(run, $".checkpoint-0000002.tmp-{Hex()}");
+        Directory.CreateDirectory(working);
+        // The running trainer holds its folder's marker locked (as Trainer.Run does for the whole run).
+        using (new FileStream(Path.Combine(run, Trainer.RunMarkerFile), FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            var refused = CliHarness.Rnalm(args.Append("--resume").ToArray());
+            CliHarness.AssertCleanError(refused, RnaLm.Cli.ExitCodes.Failure, "is in use by another rnalm run");
+            Assert.True(Directory.Exists(working), "the other run's folder in progress was deleted");
+        }
+        CliHarness.Succeeds(args.Append("--resume").ToArray());
+        Assert.Empty(Hidden(run));
+    }
+
+    [Fact]
     public void EmbedRemovesTemporaryFilesOfAnInterruptedWriteOfTheSameOutputOnly()
     {
         string fasta = Path.Combine(_dir, "in.fasta");

@@ -34,7 +34,8 @@ internal static class OutputPaths
                 throw new UsageException($"--output '{output}' is {description} '{input}' (the same file under another path); refusing to overwrite it.");
             }
         }
-        string folder = Path.GetDirectoryName(FileProbe.RealPath(output))!;
+        // The file is written next to the name given (a link there is replaced, not written through).
+        string folder = FileProbe.RealPath(Path.GetDirectoryName(Path.GetFullPath(output))!);
         if (FileProbe.Stat(folder).Kind != FileKind.Directory)
         {
             throw new CliException($"The folder of --output '{output}' ('{folder}') does not exist.");
