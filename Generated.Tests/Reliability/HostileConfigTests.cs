@@ -96,6 +96,20 @@ public sealed class HostileConfigTests : IDisposable
         Assert.True(time < TimeSpan.FromSeconds(1), $"took {time}");
     }
 
+    [Theory]
+    [InlineData("num_attention_heads", 1.0, "needs at least 2 heads")]
+    [InlineData("pairwise_alpha", 1e300, "pairwise_alpha is 1E+300")]
+    [InlineData("pairwise_alpha", -1e5, "pairwise_alpha is -100000")]
+    public void ValuesTheBasePairingPriorCannotUseAreRefused(string field, double value, string expected)
+    {
+        string dir = CopyFixture("ernierna");
+        Edit(dir, "config.json", json => json[field] = value);
+        var (e, _, _) = Refused<ConfigException>(dir);
+        Assert.Contains(Path.Combine(dir, "config.json"), e.Message);
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain("(Parameter", e.Message);
+    }
+
     [Fact]
     public void ANegativeEpsilonInTheMlmHeadIsRefusedToo()
     {

@@ -165,7 +165,13 @@ public static class Checkpoint
             catch (ArgumentException e)
             {
                 // A module constructor refusing a combination of values the config rules cannot see on their own.
-                throw new ConfigException($"{configSource}: {e.Message}", e);
+                string reason = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+                throw new ConfigException($"{configSource}: {reason}", e);
+            }
+            catch (System.Runtime.InteropServices.ExternalException e)
+            {
+                // libtorch refusing to build a layer from these values (its first line says why).
+                throw new ConfigException($"{configSource}: the model cannot be built from these values: {e.Message.Split('\n')[0].Trim()}", e);
             }
             CheckpointLoader.Verify(shapes, modelName, configSource, opened, naming, options);
         }
