@@ -147,6 +147,7 @@ internal static class ConfigEmitter
         w.Line("{");
         w.Line("    throw Fail(source, e.Message);");
         w.Line("}");
+        w.Line("global::RnaLm.Models.ConfigRules.Check(source, this, HiddenDropout, AttentionDropout, LayerNormEps, LmHeadLayerNormEps, InitializerRange, NumLabels);");
         w.Close();
         w.Line();
     }

@@ -214,6 +214,7 @@ public sealed partial record CaLmConfig : global::RnaLm.Models.IModelConfig
         {
             throw Fail(source, e.Message);
         }
+        global::RnaLm.Models.ConfigRules.Check(source, this, HiddenDropout, AttentionDropout, LayerNormEps, LmHeadLayerNormEps, InitializerRange, NumLabels);
     }
 
     /// <summary>

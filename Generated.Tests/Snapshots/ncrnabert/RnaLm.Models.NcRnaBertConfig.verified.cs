@@ -204,6 +204,7 @@ public sealed partial record NcRnaBertConfig : global::RnaLm.Models.IModelConfig
         {
             throw Fail(source, e.Message);
         }
+        global::RnaLm.Models.ConfigRules.Check(source, this, HiddenDropout, AttentionDropout, LayerNormEps, LmHeadLayerNormEps, InitializerRange, NumLabels);
     }
 
     /// <summary>

@@ -205,6 +205,7 @@ public sealed partial record SpliceBertConfig : global::RnaLm.Models.IModelConfi
         {
             throw Fail(source, e.Message);
         }
+        global::RnaLm.Models.ConfigRules.Check(source, this, HiddenDropout, AttentionDropout, LayerNormEps, LmHeadLayerNormEps, InitializerRange, NumLabels);
     }
 
     /// <summary>
