@@ -65,7 +65,7 @@ public sealed class HostileConfigTests : IDisposable
     [InlineData("intermediate_size", 1_000_000_000L, "intermediate_size is 1,000,000,000")]
     [InlineData("vocab_size", 1_000_000_000L, "vocab_size is 1,000,000,000")]
     [InlineData("max_position_embeddings", 1_000_000_000L, "max_position_embeddings is 1,000,000,000")]
-    [InlineData("num_attention_heads", 1_000_000_000L, "num_attention_heads 1000000000")]
+    [InlineData("num_attention_heads", 1_000_000_000L, "num_attention_heads is 1,000,000,000")]
     public void AbsurdSizesAreRefusedByTheFamilysRules(string field, long value, string expected)
     {
         string dir = CopyFixture("splicebert");
@@ -85,7 +85,7 @@ public sealed class HostileConfigTests : IDisposable
     [InlineData("hidden_dropout", 1.0, "hidden_dropout must be a probability in [0, 1), found 1")]
     [InlineData("attention_dropout", -0.1, "attention_dropout must be a probability in [0, 1), found -0.1")]
     [InlineData("initializer_range", -0.02, "initializer_range must be a non-negative number")]
-    [InlineData("num_labels", 0.0, "num_labels must be between 1 and")]
+    [InlineData("num_labels", 0.0, "num_labels must be at least 1, found 0")]
     public void OutOfRangeValuesAreRefusedNamingTheFileAndTheField(string field, double value, string expected)
     {
         string dir = CopyFixture("splicebert");
