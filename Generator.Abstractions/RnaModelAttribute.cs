@@ -309,6 +309,23 @@ public sealed class RnaTokenizerAttribute : Attribute
     public object? ModelMaxLength { get; set; }
 }
 
+/// <summary>
+/// <c>tokenizer.rna_types</c>: coarse RNA types as extra special tokens at the end of the vocabulary (an indicator token,
+/// then <c>&lt;name&gt;</c> per type); <c>Enabled = false</c> writes <c>null</c> (no type tokens).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnaTypeTokensAttribute : Attribute
+{
+    /// <summary><c>tokenizer.rna_types.indicator</c>: the indicator token, e.g. <c>"&lt;ind&gt;"</c>.</summary>
+    public string? Indicator { get; set; }
+
+    /// <summary><c>tokenizer.rna_types.types</c>: the type names, e.g. <c>new[] { "rRNA", "tRNA" }</c>.</summary>
+    public string[]? Types { get; set; }
+
+    /// <summary>false: <c>"rna_types": null</c>; no other property may be set then.</summary>
+    public bool Enabled { get; set; }
+}
+
 /// <summary><c>tokenizer.segmentation</c>: how text is cut into tokens.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class RnaSegmentationAttribute : Attribute
@@ -485,6 +502,12 @@ public sealed class RnaModelVariantAttribute : Attribute
 
     /// <summary><c>tokenizer.u_to_t</c>.</summary>
     public bool UToT { get; set; }
+
+    /// <summary><c>tokenizer.rna_types.indicator</c>.</summary>
+    public string? TypeIndicator { get; set; }
+
+    /// <summary><c>tokenizer.rna_types.types</c>.</summary>
+    public string[]? Types { get; set; }
 
     /// <summary>Optional pre-training heads this variant lacks (each writes <c>pretraining_heads.&lt;name&gt;.present: false</c>).</summary>
     public string[]? AbsentPretrainingHeads { get; set; }

@@ -261,10 +261,11 @@ public sealed class AttributeSpecTests
             {
                 // The variant properties are exactly the configuration paths: the fixed ones, every kind's configuration
                 // fields, the switches, and the segmentation slot's fields.
-                var overridable = SpecSchema.Overridable.Where(p => p != "tokenizer.segmentation")
+                var overridable = SpecSchema.Overridable.Where(p => p != "tokenizer.segmentation" && p != "tokenizer.rna_types")
                     .Concat(KindRegistry.Slots.SelectMany(slot => slot.Kinds.SelectMany(k => k.Fields.Where(f => f.Overridable)
                         .Select(f => (slot == KindRegistry.AttentionBias ? slot.Path + "." + k.Name : slot == KindRegistry.PretrainingHead ? slot.Path + ".*" : slot.Path) + "." + f.Name))))
-                    .Concat(new[] { "embeddings.layer_norm", "embeddings.token_dropout", "tokenizer.segmentation.kind", "tokenizer.segmentation.k" })
+                    .Concat(new[] { "embeddings.layer_norm", "embeddings.token_dropout", "tokenizer.segmentation.kind", "tokenizer.segmentation.k",
+                        "tokenizer.rna_types.indicator", "tokenizer.rna_types.types" })
                     .Distinct().OrderBy(p => p, StringComparer.Ordinal);
                 Assert.Equal(overridable, mapping.Properties.Values.OrderBy(p => p, StringComparer.Ordinal));
                 continue;

@@ -110,6 +110,7 @@ public sealed class FieldEffectTests
             case JsonString s:
                 foreach (var c in Strings.Where(c => c != s.Value)) yield return JsonString.Quote(c);
                 yield return JsonString.Quote(s.Value + "x");
+                if (s.Value.Length > 2 && s.Value[0] == '<' && s.Value[^1] == '>') yield return JsonString.Quote(s.Value[..^1] + "x>");
                 yield return JsonString.Quote("Extra." + s.Value);
                 yield return "null";
                 yield return "128";

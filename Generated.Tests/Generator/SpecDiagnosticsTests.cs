@@ -638,6 +638,96 @@ public class SpecDiagnosticsTests
         Assert.Equal("'heads.secondary_structure.attention_head' needs attention head 4 of the last layer's carried logits, which the backbone does not produce: the model has 4 heads (0 to 3)", Message(d));
     }
 
+    // ---------------------------------------------------------------- RNA3015: RNA type tokens (issue 13)
+
+    [Fact]
+    public void RNA3015_TypeListedTwice_AtTheSecondOccurrence()
+    {
+        var json = Tiny(("tokenizer", "{ \"rna_types\": { \"types\": [\"rRNA\", \"tRNA\", \"rRNA\"] } }"));
+        var d = Only(Parse(json), "RNA3015", Error, (11, 59), (11, 65));
+        Assert.Equal("\"rRNA\"", Covered(json, d));
+        Assert.Equal("Invalid tokenizer.rna_types: type \"rRNA\" appears more than once", Message(d));
+    }
+
+    [Fact]
+    public void RNA3015_TypeNameWithASpace()
+    {
+        var json = Tiny(("tokenizer", "{ \"rna_types\": { \"types\": [\"rRNA\", \"t RNA\"] } }"));
+        var d = Only(Parse(json), "RNA3015", Error, (11, 51), (11, 58));
+        Assert.Equal("\"t RNA\"", Covered(json, d));
+        Assert.Equal("Invalid tokenizer.rna_types: type \"t RNA\" is not a name of letters, digits, '_', '-' and '.' starting with a letter or digit (at most 40 characters)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3015_IndicatorWithoutAngleBrackets()
+    {
+        var json = Tiny(("tokenizer", "{ \"rna_types\": { \"indicator\": \"IND\", \"types\": [\"rRNA\"] } }"));
+        var d = Only(Parse(json), "RNA3015", Error, (11, 46), (11, 51));
+        Assert.Equal("\"IND\"", Covered(json, d));
+        Assert.Equal("Invalid tokenizer.rna_types: the indicator \"IND\" is not a token of the form <name> (a name of letters, digits, '_', '-' and '.', at most 40 characters)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3015_TypeTokenIsASpecialToken()
+    {
+        var json = Tiny(("tokenizer", "{ \"rna_types\": { \"types\": [\"rRNA\", \"mask\"] } }"));
+        var d = Only(Parse(json), "RNA3015", Error, (11, 51), (11, 57));
+        Assert.Equal("\"mask\"", Covered(json, d));
+        Assert.Equal("Invalid tokenizer.rna_types: the token <mask> is already one of the six special tokens", Message(d));
+    }
+
+    [Fact]
+    public void RNA3015_TypeTokenIsTheIndicator()
+    {
+        var json = Tiny(("tokenizer", "{ \"rna_types\": { \"indicator\": \"<x>\", \"types\": [\"x\"] } }"));
+        var d = Only(Parse(json), "RNA3015", Error, (11, 63), (11, 66));
+        Assert.Equal("\"x\"", Covered(json, d));
+        Assert.Equal("Invalid tokenizer.rna_types: type \"x\" has the token <x>, which is the indicator", Message(d));
+    }
+
+    [Fact]
+    public void RNA3015_EmptyTypeList()
+    {
+        var json = Tiny(("tokenizer", "{ \"rna_types\": { \"types\": [] } }"));
+        var d = Only(Parse(json), "RNA3015", Error, (11, 42), (11, 44));
+        Assert.Equal("[]", Covered(json, d));
+        Assert.Equal("Invalid tokenizer.rna_types: the list of types is empty (write null for no type tokens)", Message(d));
+    }
+
+    [Fact]
+    public void RNA3015_AVariantsTypeTokenCollides_AtTheVariantsValue()
+    {
+        var json = Tiny(("variants", "{ \"tiny\": {}, \"tiny.t\": { \"tokenizer\": { \"rna_types\": { \"types\": [\"A\", \"null\"] } } } }"));
+        var d = Only(Parse(json), "RNA3015", Error, (11, 86), (11, 92));
+        Assert.Equal("\"null\"", Covered(json, d));
+        Assert.Equal("Invalid tokenizer.rna_types: the token <null> is already one of the six special tokens", Message(d));
+    }
+
+    [Fact]
+    public void RNA2003_RnaTypesWithoutTypes_AtTheOpeningBrace()
+    {
+        var json = Tiny(("tokenizer", "{ \"rna_types\": { \"indicator\": \"<ind>\" } }"));
+        var d = Only(Parse(json), "RNA2003", Error, (11, 31), (11, 32));
+        Assert.Equal("Required field 'tokenizer.rna_types.types' is missing", Message(d));
+    }
+
+    [Fact]
+    public void RnaTypesAreTheLastTokensOfTheVocabulary_AndAVariantMayDropThem()
+    {
+        var json = Tiny(("tokenizer", "{ \"alphabet\": \"rna-streamline\", \"rna_types\": { \"indicator\": \"<ty>\", \"types\": [\"rRNA\", \"tRNA\"] } }"),
+            ("variants", "{ \"tiny\": {}, \"tiny.plain\": { \"tokenizer\": { \"rna_types\": null } } }"));
+        var parsed = Parse(json);
+        AssertClean(parsed);
+        var typed = parsed.Spec!.Variants[0].Tokenizer;
+        Assert.Equal(new[] { "<pad>", "<cls>", "<eos>", "<unk>", "<mask>", "<null>", "A", "C", "G", "U", "N", "<ty>", "<rRNA>", "<tRNA>" }, typed.Vocabulary.ToArray());
+        Assert.Equal("<ty>", typed.RnaTypes!.Indicator);
+        Assert.Equal(new[] { "rRNA", "tRNA" }, typed.RnaTypes.Types.ToArray());
+        Assert.Equal(14, parsed.Spec.Variants[0].Dims.VocabSize);
+        var plain = parsed.Spec.Variants[1].Tokenizer;
+        Assert.Null(plain.RnaTypes);
+        Assert.Equal(11, plain.Vocabulary.Count);
+    }
+
     [Fact]
     public void RNA3014_AVariantWithFewerHeadsThanTheHeadReads()
     {

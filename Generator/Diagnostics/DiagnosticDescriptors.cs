@@ -152,6 +152,12 @@ internal static class DiagnosticDescriptors
         "Head reads an output the backbone does not produce",
         "'{0}' needs {1}, which the backbone does not produce: {2}");
 
+    /// <summary>{0}: the problem (which entry, and why).</summary>
+    public static readonly DiagnosticDescriptor InvalidRnaTypes = Error(
+        DiagnosticIds.InvalidRnaTypes,
+        "Invalid RNA type tokens",
+        "Invalid tokenizer.rna_types: {0}");
+
     /// <summary>{0}: path; {1}: the value.</summary>
     public static readonly DiagnosticDescriptor SuspiciousLayerNormEps = Warning(
         DiagnosticIds.SuspiciousLayerNormEps,
@@ -314,6 +320,7 @@ internal static class DiagnosticDescriptors
         NoRoomForSequence,
         CheckpointAliasCollision,
         HeadInputMissing,
+        InvalidRnaTypes,
         SuspiciousLayerNormEps,
         VocabSizeLargerThanVocabulary,
         UnusualPoolerActivation,

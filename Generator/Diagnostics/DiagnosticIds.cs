@@ -35,6 +35,7 @@ internal static class DiagnosticIds
     public const string NoRoomForSequence = "RNA3012";
     public const string CheckpointAliasCollision = "RNA3013";
     public const string HeadInputMissing = "RNA3014";
+    public const string InvalidRnaTypes = "RNA3015";
 
     // RNA31xx: model semantics (warnings)
     public const string SuspiciousLayerNormEps = "RNA3101";

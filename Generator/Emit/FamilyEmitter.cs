@@ -76,6 +76,10 @@ internal static class FamilyEmitter
             w.Line($"        AddBos = {Code.Bool(v.Tokenizer.AddBos)},");
             w.Line($"        AddEos = {Code.Bool(v.Tokenizer.AddEos)},");
             w.Line($"        ModelMaxLength = {v.MemberName}MaxTokens,");
+            if (v.Tokenizer.RnaTypes is { } types)
+            {
+                w.Line($"        RnaTypes = new global::RnaLm.Tokenization.RnaTypeTokens({Code.String(types.Indicator)}, {Code.StringArray(types.Types)}),");
+            }
             w.Line("    });");
             w.Line();
         }

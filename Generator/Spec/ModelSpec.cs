@@ -184,6 +184,7 @@ internal sealed record MlmHeadSpec(string TransformActivation, double? LayerNorm
 /// <param name="TToU">"t_to_u": replace T with U (after upper-casing).</param>
 /// <param name="UToT">"u_to_t": replace U with T (after upper-casing; DNA vocabularies).</param>
 /// <param name="ModelMaxLength">"model_max_length": a number, "positions" (what the position kind supports), or null (unbounded).</param>
+/// <param name="RnaTypes">"rna_types": the indicator and type tokens appended to the vocabulary, or null.</param>
 internal sealed record TokenizerSpec(
     string Alphabet,
     EquatableArray<string> Vocabulary,
@@ -193,7 +194,8 @@ internal sealed record TokenizerSpec(
     bool UpperCase,
     bool TToU,
     bool UToT,
-    MaxLengthSpec ModelMaxLength)
+    MaxLengthSpec ModelMaxLength,
+    RnaTypesSpec? RnaTypes)
 {
     public SegmentationKind SegmentationKind => (SegmentationKind)Segmentation.Kind;
 
@@ -202,6 +204,12 @@ internal sealed record TokenizerSpec(
 
     public bool Codon => SegmentationKind.Codon;
 }
+
+/// <summary>
+/// "tokenizer.rna_types": coarse RNA types as extra special tokens, the last ones of the vocabulary: the indicator token,
+/// then one token per type (<c>&lt;name&gt;</c>), in the order written.
+/// </summary>
+internal sealed record RnaTypesSpec(string Indicator, EquatableArray<string> Types);
 
 internal enum MaxLengthKind
 {

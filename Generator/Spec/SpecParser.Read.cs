@@ -618,6 +618,7 @@ internal sealed partial class SpecParser
         config.Segmentation = Val<KindSpec>.Default(new KindSpec(KindRegistry.Segmentation.Path, "single", Model.EquatableArray<KindValue>.Empty));
         config.AddBos = config.AddEos = config.UpperCase = config.TToU = Val<bool>.Default(true);
         config.UToT = Val<bool>.Default(false);
+        config.RnaTypes = Val<RnaTypesChoice?>.Default(null);
         config.ModelMaxLength = _position?.Kind is PositionKind kind
             ? Val<MaxLengthSpec>.Default(kind.UsableTokens(_position) is null ? MaxLengthSpec.Unbounded : MaxLengthSpec.FromPositions)
             : null;
@@ -728,6 +729,7 @@ internal sealed partial class SpecParser
             case "tokenizer.t_to_u": config.TToU = ReadBool(node, displayPath, overridden); break;
             case "tokenizer.u_to_t": config.UToT = ReadBool(node, displayPath, overridden); break;
             case "tokenizer.model_max_length": config.ModelMaxLength = ReadMaxLength(node, displayPath, overridden); break;
+            case "tokenizer.rna_types": config.RnaTypes = ReadRnaTypes(node, displayPath, overridden); break;
             case "output_attention_biases":
                 config.OutputAttentionBiases = ReadBool(node, displayPath, overridden);
                 if (config.OutputAttentionBiases is { Value: true } && _biasesOk && !_biases.Any(b => ((AttentionBiasKind)b.Kind).CarriesLogits))
@@ -850,6 +852,112 @@ internal sealed partial class SpecParser
         }
         if (!ok) return null;
         return new Val<AlphabetChoice?>(new AlphabetChoice(Vocabularies.Custom, builder.ToImmutable(), spans.ToImmutable()), node.Span, overridden);
+    }
+
+    /// <summary>Longest type name (and indicator name between the angle brackets).</summary>
+    private const int MaxTypeNameLength = 40;
+
+    /// <summary>A type name: letters, digits, '_', '-', '.', starting with a letter or digit.</summary>
+    private static bool IsTypeName(string name)
+    {
+        if (name.Length == 0 || name.Length > MaxTypeNameLength || !IsAsciiLetterOrDigit(name[0])) return false;
+        foreach (char c in name)
+        {
+            if (!(IsAsciiLetterOrDigit(c) || c == '_' || c == '-' || c == '.')) return false;
+        }
+        return true;
+    }
+
+    private static bool IsAsciiLetterOrDigit(char c) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+    /// <summary>
+    /// "tokenizer.rna_types": null, or an object with "indicator" (a token <c>&lt;name&gt;</c>, default <c>&lt;ind&gt;</c>)
+    /// and "types" (a non-empty array of distinct type names). Returns null after a problem (reported here).
+    /// </summary>
+    private Val<RnaTypesChoice?>? ReadRnaTypes(JsonNode node, string path, bool overridden)
+    {
+        if (node is JsonNull) return new Val<RnaTypesChoice?>(null, node.Span, overridden);
+        if (node is not JsonObject obj)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, node.Span, path, "an object or null", node.Describe());
+            return null;
+        }
+        CheckFields(obj, "tokenizer.rna_types", path);
+        bool ok = true;
+        string indicator = "<ind>";
+        TextSpan indicatorSpan = obj.OpenBraceSpan;
+        if (obj.Find("indicator") is { } indicatorProperty)
+        {
+            if (indicatorProperty.Value is not JsonString text)
+            {
+                Report(DiagnosticDescriptors.WrongValueType, indicatorProperty.Value.Span, path + ".indicator", "a string", indicatorProperty.Value.Describe());
+                ok = false;
+            }
+            else if (text.Value.Length < 3 || text.Value[0] != '<' || text.Value[text.Value.Length - 1] != '>' || !IsTypeName(text.Value.Substring(1, text.Value.Length - 2)))
+            {
+                Report(DiagnosticDescriptors.InvalidRnaTypes, text.Span,
+                    "the indicator " + Raw(text) + " is not a token of the form <name> (a name of letters, digits, '_', '-' and '.', at most " + Str(MaxTypeNameLength) + " characters)");
+                ok = false;
+            }
+            else
+            {
+                indicator = text.Value;
+                indicatorSpan = text.Span;
+            }
+        }
+        var typesProperty = Required(obj, path, "types");
+        var types = ImmutableArray.CreateBuilder<string>();
+        var spans = ImmutableArray.CreateBuilder<TextSpan>();
+        if (typesProperty is null)
+        {
+            ok = false;
+        }
+        else if (typesProperty.Value is not JsonArray array)
+        {
+            Report(DiagnosticDescriptors.WrongValueType, typesProperty.Value.Span, path + ".types", "an array of type names", typesProperty.Value.Describe());
+            ok = false;
+        }
+        else if (array.Items.Length == 0)
+        {
+            Report(DiagnosticDescriptors.InvalidRnaTypes, array.Span, "the list of types is empty (write null for no type tokens)");
+            ok = false;
+        }
+        else
+        {
+            for (int i = 0; i < array.Items.Length; i++)
+            {
+                var item = array.Items[i];
+                if (item is not JsonString name)
+                {
+                    Report(DiagnosticDescriptors.WrongValueType, item.Span, path + ".types[" + Str(i) + "]", "a string", item.Describe());
+                    ok = false;
+                    continue;
+                }
+                if (!IsTypeName(name.Value))
+                {
+                    Report(DiagnosticDescriptors.InvalidRnaTypes, item.Span,
+                        "type " + Raw(item) + " is not a name of letters, digits, '_', '-' and '.' starting with a letter or digit (at most " + Str(MaxTypeNameLength) + " characters)");
+                    ok = false;
+                    continue;
+                }
+                if (types.Contains(name.Value))
+                {
+                    Report(DiagnosticDescriptors.InvalidRnaTypes, item.Span, "type " + Raw(item) + " appears more than once");
+                    ok = false;
+                    continue;
+                }
+                if (RnaTypesChoice.TokenOf(name.Value) == indicator)
+                {
+                    Report(DiagnosticDescriptors.InvalidRnaTypes, item.Span, "type " + Raw(item) + " has the token " + indicator + ", which is the indicator");
+                    ok = false;
+                    continue;
+                }
+                types.Add(name.Value);
+                spans.Add(item.Span);
+            }
+        }
+        if (!ok) return null;
+        return new Val<RnaTypesChoice?>(new RnaTypesChoice(indicator, indicatorSpan, types.ToImmutable(), spans.ToImmutable()), node.Span, overridden);
     }
 
     // ------------------------------------------------------------------ IValueReader (kind fields)

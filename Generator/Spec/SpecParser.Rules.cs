@@ -111,6 +111,40 @@ internal sealed partial class SpecParser
             }
         }
 
+        // RNA type tokens come last, after the alphabet; each must be new to the vocabulary.
+        RnaTypesSpec? rnaTypes = null;
+        if (!vocabulary.IsDefault && c.RnaTypes is { } typesValue && typesValue.Value is { } types)
+        {
+            var tokens = new List<(string Token, TextSpan Span)> { (types.Indicator, types.IndicatorSpan) };
+            for (int i = 0; i < types.Types.Length; i++) tokens.Add((RnaTypesChoice.TokenOf(types.Types[i]), types.TypeSpans[i]));
+            var existing = new HashSet<string>(vocabulary, StringComparer.Ordinal);
+            bool clash = false;
+            foreach (var (token, span) in tokens)
+            {
+                if (!existing.Contains(token)) continue;
+                string what = Vocabularies.SpecialTokens.Contains(token) ? "one of the six special tokens" : "a token of the alphabet's vocabulary";
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidRnaTypes,
+                    new[] { new Origin(span, typesValue.Overridden), alphabetOrigin, c.Segmentation!.Value.Origin },
+                    "the token " + token + " is already " + what);
+                clash = true;
+            }
+            if (!clash && vocabulary.Length + tokens.Count > Vocabularies.MaxVocabularySize)
+            {
+                ReportRule(isVariant, fallback, DiagnosticDescriptors.InvalidRnaTypes, new[] { typesValue.Origin },
+                    "with " + Str(tokens.Count) + " type tokens the vocabulary has more than " + Str(Vocabularies.MaxVocabularySize) + " tokens");
+                clash = true;
+            }
+            if (clash)
+            {
+                vocabulary = default;
+            }
+            else
+            {
+                vocabulary = vocabulary.AddRange(tokens.Select(t => t.Token));
+                rnaTypes = new RnaTypesSpec(types.Indicator, types.Types.ToEquatableArray());
+            }
+        }
+
         // T→U and U→T together would rewrite one into the other and back.
         if (c.TToU is { Value: true } tu && c.UToT is { Value: true } ut)
         {
@@ -193,12 +227,13 @@ internal sealed partial class SpecParser
         }
 
         if (vocabulary.IsDefault || c.AddBos is not { } addBos || c.AddEos is not { } addEos || c.UpperCase is not { } upper
-            || c.TToU is not { } tToU || c.UToT is not { } uToT2 || c.ModelMaxLength is not { } length || c.Segmentation is not { } segmentationValue)
+            || c.TToU is not { } tToU || c.UToT is not { } uToT2 || c.ModelMaxLength is not { } length || c.Segmentation is not { } segmentationValue
+            || c.RnaTypes is null)
         {
             return null;
         }
         return new TokenizerSpec(alphabetName, vocabulary.ToEquatableArray(), segmentationValue.Value,
-            addBos.Value, addEos.Value, upper.Value, tToU.Value, uToT2.Value, length.Value);
+            addBos.Value, addEos.Value, upper.Value, tToU.Value, uToT2.Value, length.Value, rnaTypes);
     }
 
     /// <summary>What "positions" means for the position kind: its usable tokens at this config's max_positions (null: the max itself).</summary>

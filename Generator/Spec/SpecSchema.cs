@@ -37,7 +37,8 @@ internal static class SpecSchema
             ["attention"] = ImmutableArray.Create("qkv_bias", "output_bias", "scale", "softmax", "biases"),
             ["pooler"] = ImmutableArray.Create("in_checkpoint", "activation"),
             ["mlm_head"] = ImmutableArray.Create("transform_activation", "new_config_activation", "layer_norm_eps", "tied", "bias"),
-            ["tokenizer"] = ImmutableArray.Create("alphabet", "segmentation", "add_bos", "add_eos", "upper_case", "t_to_u", "u_to_t", "model_max_length"),
+            ["tokenizer"] = ImmutableArray.Create("alphabet", "segmentation", "add_bos", "add_eos", "upper_case", "t_to_u", "u_to_t", "model_max_length", "rna_types"),
+            ["tokenizer.rna_types"] = ImmutableArray.Create("indicator", "types"),
             ["checkpoint"] = ImmutableArray.Create("prefix", "legacy_prefixes", "aliases", "tied", "ignore"),
             ["checkpoint.aliases"] = ImmutableArray.Create("pattern", "replacement"),
             ["checkpoint.tied"] = ImmutableArray.Create("key", "source"),
@@ -52,7 +53,7 @@ internal static class SpecSchema
         "dims.hidden", "dims.layers", "dims.heads", "dims.intermediate", "dims.vocab_size", "dims.max_positions",
         "mlm_head.transform_activation", "mlm_head.layer_norm_eps",
         "tokenizer.alphabet", "tokenizer.segmentation", "tokenizer.add_bos", "tokenizer.add_eos",
-        "tokenizer.upper_case", "tokenizer.t_to_u", "tokenizer.u_to_t", "tokenizer.model_max_length",
+        "tokenizer.upper_case", "tokenizer.t_to_u", "tokenizer.u_to_t", "tokenizer.model_max_length", "tokenizer.rna_types",
         "output_attention_biases", "architecture");
 
     /// <summary>Values of a task head's "transform".</summary>

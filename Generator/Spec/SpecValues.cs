@@ -62,6 +62,33 @@ internal sealed class AlphabetChoice
 }
 
 /// <summary>
+/// "tokenizer.rna_types": the indicator token and the type names as written, with their spans (for rules that
+/// compare them with the rest of the vocabulary).
+/// </summary>
+internal sealed class RnaTypesChoice
+{
+    public RnaTypesChoice(string indicator, TextSpan indicatorSpan, ImmutableArray<string> types, ImmutableArray<TextSpan> typeSpans)
+    {
+        Indicator = indicator;
+        IndicatorSpan = indicatorSpan;
+        Types = types;
+        TypeSpans = typeSpans;
+    }
+
+    public string Indicator { get; }
+
+    /// <summary>Where the indicator is written (the object's opening brace when it is the default).</summary>
+    public TextSpan IndicatorSpan { get; }
+
+    public ImmutableArray<string> Types { get; }
+
+    public ImmutableArray<TextSpan> TypeSpans { get; }
+
+    /// <summary>The vocabulary token of a type name: the name in angle brackets.</summary>
+    public static string TokenOf(string type) => "<" + type + ">";
+}
+
+/// <summary>
 /// The configuration values of one model: the family defaults, or a variant (a copy of them with the
 /// variant's overrides). A null member means "missing or invalid; already reported".
 /// </summary>
@@ -86,6 +113,8 @@ internal sealed class SpecConfig
     public Val<bool>? TToU;
     public Val<bool>? UToT;
     public Val<MaxLengthSpec>? ModelMaxLength;
+    /// <summary>Value null = no type tokens.</summary>
+    public Val<RnaTypesChoice?>? RnaTypes;
     public Val<bool>? OutputAttentionBiases;
     public Val<string>? Architecture;
 

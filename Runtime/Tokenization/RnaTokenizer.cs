@@ -99,6 +99,24 @@ public sealed class RnaTokenizer
                 _isSpecialId[id] = true;
             }
         }
+        if (options.RnaTypes is { } types)
+        {
+            var typeIds = new int[types.Count];
+            foreach (string token in types.AllTokens)
+            {
+                if (!vocabulary.TryGetId(token, out int id))
+                {
+                    throw new ArgumentException($"The RNA type token '{token}' is not in the vocabulary.", nameof(options));
+                }
+                if (_isSpecialId[id]) throw new ArgumentException($"The RNA type token '{token}' is also one of the six special tokens.", nameof(options));
+                specials.Add((token, id));
+                _isSpecialId[id] = true;
+            }
+            for (int k = 0; k < types.Count; k++) vocabulary.TryGetId(types.Token(k), out typeIds[k]);
+            vocabulary.TryGetId(types.Indicator, out int indicatorId);
+            IndicatorId = indicatorId;
+            TypeIds = typeIds;
+        }
         _specials = specials.ToArray();
     }
 
@@ -117,6 +135,12 @@ public sealed class RnaTokenizer
 
     /// <summary>The vocabulary.</summary>
     public Vocabulary Vocabulary { get; }
+
+    /// <summary>Id of the RNA type indicator token (<see cref="TokenizerOptions.RnaTypes"/>), or null without type tokens.</summary>
+    public int? IndicatorId { get; }
+
+    /// <summary>Ids of the RNA type tokens in type order, or null without type tokens.</summary>
+    public IReadOnlyList<int>? TypeIds { get; }
 
     /// <summary>The settings.</summary>
     public TokenizerOptions Options { get; }
@@ -241,8 +265,15 @@ public sealed class RnaTokenizer
                 maxLength = value <= int.MaxValue ? (int)value : null;
             }
 
+            RnaTypeTokens? rnaTypes = null;
+            if (TryGet(root, "rna_types", out element))
+            {
+                rnaTypes = ReadRnaTypes(element, configPath);
+            }
+
             return new TokenizerOptions
             {
+                RnaTypes = rnaTypes,
                 Nmers = codon ? 3 : nmers,
                 Codon = codon,
                 UpperCase = ReadBool(root, "do_upper_case", true, configPath),
@@ -252,6 +283,38 @@ public sealed class RnaTokenizer
                 AddEos = ReadSpecial(root, "eos_token", Vocabulary.EosToken, configPath),
                 ModelMaxLength = maxLength,
             };
+        }
+    }
+
+    // rna_types: {"indicator": "<ind>", "types": ["rRNA", ...]} (written by rnalm for type-guided models).
+    private static RnaTypeTokens ReadRnaTypes(JsonElement element, string configPath)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException($"{configPath}: 'rna_types' must be an object with 'indicator' and 'types', found {element.GetRawText()}.");
+        }
+        if (!element.TryGetProperty("indicator", out var indicator) || indicator.ValueKind != JsonValueKind.String)
+        {
+            throw new FormatException($"{configPath}: 'rna_types.indicator' must be a string.");
+        }
+        if (!element.TryGetProperty("types", out var types) || types.ValueKind != JsonValueKind.Array)
+        {
+            throw new FormatException($"{configPath}: 'rna_types.types' must be an array of type names.");
+        }
+        var names = new List<string>();
+        foreach (var item in types.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String) throw new FormatException($"{configPath}: 'rna_types.types' holds {item.GetRawText()}, not a type name.");
+            names.Add(item.GetString()!);
+        }
+        try
+        {
+            return new RnaTypeTokens(indicator.GetString()!, names);
+        }
+        catch (ArgumentException e)
+        {
+            string reason = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+            throw new FormatException($"{configPath}: 'rna_types': {reason}", e);
         }
     }
 

@@ -43,6 +43,12 @@ public sealed record TokenizerOptions
     /// when unbounded. Used as the default truncation/padding length; longer encodings are flagged, not rejected.
     /// </summary>
     public int? ModelMaxLength { get; init; }
+
+    /// <summary>
+    /// Coarse RNA type tokens (an indicator and one token per type) that the vocabulary holds as extra special tokens, or
+    /// null. They are split out of text and skipped by <see cref="RnaTokenizer.Decode"/> like the other special tokens.
+    /// </summary>
+    public RnaTypeTokens? RnaTypes { get; init; }
 }
 
 /// <summary>How <see cref="RnaTokenizer"/> pads encodings.</summary>

@@ -70,6 +70,15 @@ public static class CheckpointWriter
             ["mask_token"] = Vocabulary.MaskToken,
             ["padding_side"] = "right",
         };
+        if (options.RnaTypes is { } types)
+        {
+            config["additional_special_tokens"] = new JsonArray(types.AllTokens.Select(t => (JsonNode)JsonValue.Create(t)!).ToArray());
+            config["rna_types"] = new JsonObject
+            {
+                ["indicator"] = types.Indicator,
+                ["types"] = new JsonArray(types.Types.Select(t => (JsonNode)JsonValue.Create(t)!).ToArray()),
+            };
+        }
         File.WriteAllText(Path.Combine(directory, Checkpoint.TokenizerConfigFile),
             config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", new UTF8Encoding(false));
     }

@@ -344,6 +344,40 @@ public sealed class MlmMasker
         return new MaskedBatch(ids, masks, labels, level);
     }
 
+    /// <summary>
+    /// Masks the RNA type token of the rows that carry one (the token after the indicator, see
+    /// <see cref="TokenizerOptions.RnaTypes"/>): per such row, with probability <paramref name="probability"/>, the type
+    /// token becomes <c>&lt;mask&gt;</c> and is labelled with its id, so the model learns to predict the type from the
+    /// sequence; otherwise it stays as context for the nucleotides. Rows without a type are unchanged. Returns a new batch.
+    /// </summary>
+    public MaskedBatch MaskTypes(MaskedBatch batch, double probability, TrainingRandom random)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(random);
+        if (_tokenizer.IndicatorId is not int indicator || _tokenizer.TypeIds is not { } typeIds) return batch;
+        var ids = batch.InputIds.Select(r => (int[])r.Clone()).ToArray();
+        var labels = batch.Labels.Select(r => (long[])r.Clone()).ToArray();
+        for (int b = 0; b < ids.Length; b++)
+        {
+            int position = TypePosition(ids[b], indicator, typeIds);
+            if (position < 0) continue;
+            if (!random.Bernoulli(probability)) continue;
+            labels[b][position] = ids[b][position];
+            ids[b][position] = _maskId;
+        }
+        return new MaskedBatch(ids, batch.AttentionMask, labels, batch.Level);
+    }
+
+    /// <summary>The position of the type token (right after the indicator) in a row, or −1.</summary>
+    internal static int TypePosition(int[] row, int indicatorId, IReadOnlyList<int> typeIds)
+    {
+        for (int i = 0; i + 1 < row.Length; i++)
+        {
+            if (row[i] == indicatorId && typeIds.Contains(row[i + 1])) return i + 1;
+        }
+        return -1;
+    }
+
     /// <summary>A run of consecutive maskable tokens and the nucleotides they spell.</summary>
     internal sealed record Run(int TokenStart, int TokenCount, char[] Nucleotides);
 

@@ -152,8 +152,13 @@ public sealed class MlmTrainingTask : ITrainingTask
     /// <param name="scheme">BERT (base level only) or RNAErnie (three levels, 1:1:1 per batch).</param>
     /// <param name="evalSeed">Seed of the fixed evaluation masks.</param>
     /// <param name="device">Where the model lives.</param>
+    /// <param name="trainTypes">The RNA type (index into the tokenizer's <see cref="TokenizerOptions.RnaTypes"/>) of every
+    /// training sequence, or null entries (and null) for none: a typed sequence is followed by the indicator and type
+    /// tokens, and the type token is masked with probability <see cref="TypeMaskProbability"/>.</param>
+    /// <param name="heldOutTypes">The same for the held-out sequences (type accuracy in evaluations).</param>
     public MlmTrainingTask(IRnaMaskedLM model, IModelFamily family, IModelConfig config, RnaTokenizer tokenizer,
-        IReadOnlyList<string> train, IReadOnlyList<string> heldOut, MlmMasker masker, MaskingScheme scheme, long evalSeed, Device? device = null)
+        IReadOnlyList<string> train, IReadOnlyList<string> heldOut, MlmMasker masker, MaskingScheme scheme, long evalSeed, Device? device = null,
+        IReadOnlyList<int?>? trainTypes = null, IReadOnlyList<int?>? heldOutTypes = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _family = family ?? throw new ArgumentNullException(nameof(family));
@@ -170,9 +175,33 @@ public sealed class MlmTrainingTask : ITrainingTask
         int specials = (tokenizer.Options.AddBos ? 1 : 0) + (tokenizer.Options.AddEos ? 1 : 0);
         _maxNucleotides = maxTokens - specials + tokenizer.Options.Nmers - 1;
         if (_maxNucleotides < tokenizer.Options.Nmers) throw new ArgumentException($"max_position_embeddings {config.MaxPositionEmbeddings} leaves no room for a sequence.");
-        _lengths = train.Select(s => Math.Min(s.Length, _maxNucleotides) + specials).ToArray();
         if (_train.Count == 0) throw new ArgumentException("There are no training sequences.", nameof(train));
+        _trainTypes = CheckTypes(trainTypes, train.Count, nameof(trainTypes));
+        _heldOutTypes = CheckTypes(heldOutTypes, heldOut.Count, nameof(heldOutTypes));
+        if (_trainTypes.Any(t => t is not null) && _maxNucleotides < tokenizer.Options.Nmers + 2)
+        {
+            throw new ArgumentException($"max_position_embeddings {config.MaxPositionEmbeddings} leaves no room for a sequence and its two type tokens.");
+        }
+        _lengths = train.Select((s, i) => _trainTypes[i] is null ? Math.Min(s.Length, _maxNucleotides) + specials : Math.Min(s.Length, _maxNucleotides - 2) + specials + 2).ToArray();
     }
+
+    private readonly int?[] _trainTypes;
+    private readonly int?[] _heldOutTypes;
+
+    private int?[] CheckTypes(IReadOnlyList<int?>? types, int count, string name)
+    {
+        if (types is null) return new int?[count];
+        if (types.Count != count) throw new ArgumentException($"{types.Count} types for {count} sequences.", name);
+        if (types.Any(t => t is not null))
+        {
+            var tokens = _tokenizer.Options.RnaTypes ?? throw new ArgumentException("The sequences carry RNA types, but the tokenizer has no RNA type tokens.", name);
+            if (types.FirstOrDefault(t => t is int k && (k < 0 || k >= tokens.Count)) is int bad) throw new ArgumentException($"Type index {bad} is outside the tokenizer's {tokens.Count} types.", name);
+        }
+        return types.ToArray();
+    }
+
+    /// <summary>Per typed training sequence, the probability that its type token is masked and predicted (default 0.5).</summary>
+    public double TypeMaskProbability { get; init; } = 0.5;
 
     public string Kind => "mlm";
 
@@ -189,18 +218,23 @@ public sealed class MlmTrainingTask : ITrainingTask
     public IMicroBatch Prepare(int[] records, TrainingRandom random)
     {
         var texts = new string[records.Length];
+        bool typed = false;
         for (int i = 0; i < records.Length; i++)
         {
             string s = _train[records[i]];
-            if (s.Length > _maxNucleotides)
+            int? type = _trainTypes[records[i]];
+            int room = type is null ? _maxNucleotides : _maxNucleotides - 2;
+            if (s.Length > room)
             {
-                int start = random.Next(s.Length - _maxNucleotides + 1);
-                s = s.Substring(start, _maxNucleotides);
+                int start = random.Next(s.Length - room + 1);
+                s = s.Substring(start, room);
             }
-            texts[i] = s;
+            texts[i] = type is int k ? RnaTypeLabels.Typed(s, _tokenizer.Options.RnaTypes!, k) : s;
+            typed |= type is not null;
         }
         var level = _masker.ChooseLevel(_scheme, random);
-        return new Batch(_masker.Mask(texts, level, random));
+        var masked = _masker.Mask(texts, level, random);
+        return new Batch(typed ? _masker.MaskTypes(masked, TypeMaskProbability, random) : masked);
     }
 
     public Tensor Loss(IMicroBatch batch, double normalizer)
@@ -218,7 +252,33 @@ public sealed class MlmTrainingTask : ITrainingTask
     {
         if (_heldOut.Count == 0) return null;
         var metrics = MlmEvaluator.Evaluate(_model, _tokenizer, _heldOut, _evalSeed, 32, null, EvaluationMaskProbability, _device);
-        return metrics.ToEvaluation(step);
+        var evaluation = metrics.ToEvaluation(step);
+        var typedRecords = Enumerable.Range(0, _heldOut.Count).Where(i => _heldOutTypes[i] is not null).ToList();
+        if (typedRecords.Count == 0) return evaluation;
+        var sequences = typedRecords.Select(i => FineTuning.Clip(_heldOut[i], _maxNucleotides - 2)).ToList();
+        var probabilities = RnaTypePredictor.Probabilities(_model, _tokenizer, sequences, 32, _device);
+        int correct = 0;
+        var counts = new int[_tokenizer.Options.RnaTypes!.Count];
+        for (int j = 0; j < typedRecords.Count; j++)
+        {
+            int truth = _heldOutTypes[typedRecords[j]]!.Value;
+            counts[truth]++;
+            if (ArgMax(probabilities[j]) == truth) correct++;
+        }
+        var values = new Dictionary<string, double>(evaluation.Metrics, StringComparer.Ordinal)
+        {
+            ["type_accuracy"] = (double)correct / typedRecords.Count,
+            ["type_baseline_accuracy"] = (double)counts.Max() / typedRecords.Count,
+            ["type_records"] = typedRecords.Count,
+        };
+        return new Evaluation(step, values);
+    }
+
+    private static int ArgMax(float[] values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
     }
 
     public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>(StringComparer.Ordinal)
@@ -232,6 +292,8 @@ public sealed class MlmTrainingTask : ITrainingTask
         ["evaluation_mask_probability"] = FormattableString.Invariant($"{EvaluationMaskProbability}"),
         ["max_nucleotides"] = FormattableString.Invariant($"{_maxNucleotides}"),
         ["held_out_records"] = FormattableString.Invariant($"{_heldOut.Count}"),
+        ["typed_training_records"] = FormattableString.Invariant($"{_trainTypes.Count(t => t is not null)}"),
+        ["type_mask_probability"] = FormattableString.Invariant($"{TypeMaskProbability}"),
     };
 
     public void SaveModel(string directory) =>

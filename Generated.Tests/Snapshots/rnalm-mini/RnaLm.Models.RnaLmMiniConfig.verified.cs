@@ -28,7 +28,7 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     public string ModelType => ModelTypeName;
 
     /// <summary>vocab_size: tokens in the vocabulary (V).</summary>
-    public int VocabSize { get; init; } = 28;
+    public int VocabSize { get; init; } = 35;
 
     /// <summary>hidden_size (H).</summary>
     public int HiddenSize { get; init; } = 128;
@@ -275,12 +275,12 @@ public sealed partial record RnaLmMiniConfig : global::RnaLm.Models.IModelConfig
     }
 
     /// <summary>Parameters of the rnalm-mini backbone including a pooler (as on the model card), known at compile time.</summary>
-    public const long RnaLmMiniParameters = 813696;
+    public const long RnaLmMiniParameters = 814592;
 
     /// <summary><see cref="ForwardFlops(int)"/> of the rnalm-mini default config, from compile-time constants:
-    /// 32768 + 1612800·L + 2048·L².</summary>
+    /// 32768 + 1614592·L + 2048·L².</summary>
     /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
-    public static long RnaLmMiniForwardFlops(int length) => Polynomial(length, 32768L, 1612800L, 2048L);
+    public static long RnaLmMiniForwardFlops(int length) => Polynomial(length, 32768L, 1614592L, 2048L);
 
     private static long Polynomial(int length, long perSequence, long perToken, long perTokenPair)
     {

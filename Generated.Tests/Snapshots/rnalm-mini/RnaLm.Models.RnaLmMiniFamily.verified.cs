@@ -14,8 +14,8 @@ namespace RnaLm.Models;
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public static partial class RnaLmMiniVariants
 {
-    /// <summary>Vocabulary of rnalm-mini (28 tokens, id = index).</summary>
-    public static readonly IReadOnlyList<string> RnaLmMiniVocabulary = new string[] { "<pad>", "<cls>", "<eos>", "<unk>", "<mask>", "<null>", "A", "C", "G", "U", "N", "R", "Y", "S", "W", "K", "M", "B", "D", "H", "V", "I", "X", "|", ".", "*", "-", "?" };
+    /// <summary>Vocabulary of rnalm-mini (35 tokens, id = index).</summary>
+    public static readonly IReadOnlyList<string> RnaLmMiniVocabulary = new string[] { "<pad>", "<cls>", "<eos>", "<unk>", "<mask>", "<null>", "A", "C", "G", "U", "N", "R", "Y", "S", "W", "K", "M", "B", "D", "H", "V", "I", "X", "|", ".", "*", "-", "?", "<ind>", "<rRNA>", "<tRNA>", "<tmRNA>", "<SRP>", "<RNaseP>", "<other>" };
 
     /// <summary>Name of the variant rnalm-mini.</summary>
     public const string RnaLmMiniName = "rnalm-mini";
@@ -43,6 +43,7 @@ public static partial class RnaLmMiniVariants
             AddBos = true,
             AddEos = true,
             ModelMaxLength = RnaLmMiniMaxTokens,
+            RnaTypes = new global::RnaLm.Tokenization.RnaTypeTokens("<ind>", new string[] { "rRNA", "tRNA", "tmRNA", "SRP", "RNaseP", "other" }),
         });
 
 }
@@ -68,7 +69,7 @@ public sealed partial class RnaLmMiniFamily : global::RnaLm.Models.IModelFamily
 
     /// <summary>This family's rows of the model-card table (<c>ModelCatalog.ModelCardTable</c>), one per variant in spec order.</summary>
     public const string ModelCardRows =
-        "| `rnalm-mini` | rnalm-mini | 4 | 128 | 4 | 512 | 28 | 813,696 | 512 |\n";
+        "| `rnalm-mini` | rnalm-mini | 4 | 128 | 4 | 512 | 35 | 814,592 | 512 |\n";
 
     public IReadOnlyList<global::RnaLm.Models.IModelVariant> Variants { get; }
 
