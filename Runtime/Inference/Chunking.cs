@@ -223,11 +223,9 @@ public static class Chunking
         }
         if (record.IsWhole) return windowLogits[0].clone();
         using var scope = NewDisposeScope();
-        var weightShape = new long[windowLogits.dim()];
-        Array.Fill(weightShape, 1L);
-        weightShape[0] = record.Windows.Count;
-        var weights = tensor(WindowWeights(record), ScalarType.Float64, windowLogits.device).reshape(weightShape);
-        var result = (windowLogits.to_type(ScalarType.Float64) * weights).sum(0).to_type(windowLogits.dtype);
+        var weights = tensor(WindowWeights(record), ScalarType.Float64, windowLogits.device);
+        var flat = windowLogits.to_type(ScalarType.Float64).reshape(record.Windows.Count, -1);
+        var result = weights.matmul(flat).reshape(windowLogits.shape[1..]).to_type(windowLogits.dtype);
         return result.MoveToOuterDisposeScope();
     }
 }
