@@ -21,13 +21,13 @@ public sealed record FastaRecord(string Name, string Description, string Sequenc
 /// </summary>
 public static class FastaReader
 {
-    /// <summary>Reads the records of a FASTA file lazily, in file order.</summary>
+    /// <summary>Reads the records of a FASTA file lazily, in file order (<c>-</c>: standard input; gzip content is decompressed).</summary>
     /// <param name="path">The file to read.</param>
     /// <exception cref="FileNotFoundException">The file does not exist (thrown immediately).</exception>
     public static IEnumerable<FastaRecord> Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (!TextInput.IsStandardStream(path) && !File.Exists(path))
         {
             throw new FileNotFoundException($"FASTA file '{path}' does not exist.", path);
         }
@@ -46,8 +46,8 @@ public static class FastaReader
 
     private static IEnumerable<FastaRecord> ReadFile(string path)
     {
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        foreach (var record in ParseCore(reader, path))
+        using var reader = TextInput.Open(path);
+        foreach (var record in ParseCore(reader, TextInput.IsStandardStream(path) ? "<stdin>" : path))
         {
             yield return record;
         }
@@ -144,13 +144,13 @@ public sealed record DotBracketRecord(string Name, string Sequence, string Struc
 /// </summary>
 public static class DotBracketReader
 {
-    /// <summary>Reads the records of a dot-bracket file lazily, in file order.</summary>
+    /// <summary>Reads the records of a dot-bracket file lazily, in file order (<c>-</c>: standard input; gzip content is decompressed).</summary>
     /// <param name="path">The file to read.</param>
     /// <exception cref="FileNotFoundException">The file does not exist (thrown immediately).</exception>
     public static IEnumerable<DotBracketRecord> Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (!TextInput.IsStandardStream(path) && !File.Exists(path))
         {
             throw new FileNotFoundException($"Dot-bracket file '{path}' does not exist.", path);
         }
@@ -169,8 +169,8 @@ public static class DotBracketReader
 
     private static IEnumerable<DotBracketRecord> ReadFile(string path)
     {
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        foreach (var record in ParseCore(reader, path))
+        using var reader = TextInput.Open(path);
+        foreach (var record in ParseCore(reader, TextInput.IsStandardStream(path) ? "<stdin>" : path))
         {
             yield return record;
         }

@@ -17,7 +17,7 @@ public sealed class ProgressReporter
     private readonly bool _interactive;
     private readonly string _label;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    private TimeSpan? _lastDraw; // null until the bar is first drawn
     private TimeSpan _lastLog = TimeSpan.Zero;
     private long _startStep;
     private long _tokens;
@@ -26,7 +26,7 @@ public sealed class ProgressReporter
     /// <param name="writer">Where to write (usually stderr).</param>
     /// <param name="interactive">Draw a bar in place (true only for a terminal).</param>
     /// <param name="label">Prefix of every line, e.g. "pretrain".</param>
-    /// <param name="totalSteps">Steps of the whole run.</param>
+    /// <param name="totalSteps">Units (steps, records) of the whole run; 0 when unknown (no bar, percentage or ETA).</param>
     /// <param name="startStep">The step the run starts (or resumes) at.</param>
     public ProgressReporter(TextWriter writer, bool interactive, string label, long totalSteps, long startStep = 0)
     {
@@ -42,6 +42,9 @@ public sealed class ProgressReporter
 
     public long TotalSteps { get; }
 
+    /// <summary>What is counted, shown before the count (default "step").</summary>
+    public string Unit { get; init; } = "step";
+
     /// <summary>Time between log lines in non-interactive mode (default 30 s).</summary>
     public TimeSpan LogInterval { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -51,22 +54,30 @@ public sealed class ProgressReporter
     public double TokensPerSecond => _tokens / Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
 
     /// <summary>Reports that <paramref name="step"/> steps are done, <paramref name="tokens"/> more tokens were processed.</summary>
-    public void Update(long step, long tokens, double loss, double learningRate)
+    public void Update(long step, long tokens, double loss, double learningRate) =>
+        Report(step, tokens, string.Create(CultureInfo.InvariantCulture, $"loss {loss:F4} lr {learningRate:E2}"));
+
+    /// <summary>
+    /// Reports that <paramref name="done"/> units (steps, records) are done and <paramref name="tokens"/> more tokens
+    /// were processed; <paramref name="detail"/> (e.g. the loss) is shown after the count.
+    /// </summary>
+    public void Report(long done, long tokens, string? detail = null)
     {
         _tokens += tokens;
         var now = _clock.Elapsed;
+        bool last = TotalSteps > 0 && done >= TotalSteps;
         if (_interactive)
         {
-            if (now - _lastDraw < TimeSpan.FromMilliseconds(200) && step < TotalSteps) return;
+            if (_lastDraw is { } drawn && now - drawn < TimeSpan.FromMilliseconds(200) && !last) return;
             _lastDraw = now;
-            _writer.Write("\r" + Line(step, loss, learningRate, bar: true) + "\u001b[K");
+            _writer.Write("\r" + Line(done, detail, bar: true) + "\u001b[K");
             _writer.Flush();
             _barVisible = true;
         }
-        else if (now - _lastLog >= LogInterval || step == TotalSteps)
+        else if (now - _lastLog >= LogInterval || last)
         {
             _lastLog = now;
-            _writer.WriteLine(Line(step, loss, learningRate, bar: false));
+            _writer.WriteLine(Line(done, detail, bar: false));
             _writer.Flush();
         }
     }
@@ -91,22 +102,26 @@ public sealed class ProgressReporter
         _writer.Flush();
     }
 
-    private string Line(long step, double loss, double learningRate, bool bar)
+    private string Line(long done, string? detail, bool bar)
     {
-        double fraction = TotalSteps == 0 ? 1 : Math.Clamp((double)step / TotalSteps, 0, 1);
+        bool known = TotalSteps > 0;
+        double fraction = known ? Math.Clamp((double)done / TotalSteps, 0, 1) : 0;
         var text = new StringBuilder();
         text.Append(_label).Append(": ");
-        if (bar)
+        if (bar && known)
         {
             const int width = 24;
             int filled = (int)Math.Round(fraction * width);
             text.Append('[').Append('#', filled).Append('.', width - filled).Append("] ");
         }
-        double stepsDone = step - _startStep;
-        double secondsPerStep = stepsDone > 0 ? _clock.Elapsed.TotalSeconds / stepsDone : double.NaN;
-        var eta = double.IsNaN(secondsPerStep) ? (TimeSpan?)null : TimeSpan.FromSeconds(secondsPerStep * (TotalSteps - step));
-        text.Append(string.Create(CultureInfo.InvariantCulture,
-            $"step {step}/{TotalSteps} ({fraction * 100:F1}%) loss {loss:F4} lr {learningRate:E2} {TokensPerSecond:F0} tok/s elapsed {Format(_clock.Elapsed)} eta {(eta is { } e ? Format(e) : "?")}"));
+        double unitsDone = done - _startStep;
+        double secondsPerUnit = unitsDone > 0 ? _clock.Elapsed.TotalSeconds / unitsDone : double.NaN;
+        var eta = !known || double.IsNaN(secondsPerUnit) ? (TimeSpan?)null : TimeSpan.FromSeconds(secondsPerUnit * Math.Max(0, TotalSteps - done));
+        text.Append(Unit).Append(' ').Append(done.ToString(CultureInfo.InvariantCulture));
+        if (known) text.Append(string.Create(CultureInfo.InvariantCulture, $"/{TotalSteps} ({fraction * 100:F1}%)"));
+        if (!string.IsNullOrEmpty(detail)) text.Append(' ').Append(detail);
+        text.Append(string.Create(CultureInfo.InvariantCulture, $" {TokensPerSecond:F0} tok/s elapsed {Format(_clock.Elapsed)}"));
+        if (known) text.Append(" eta ").Append(eta is { } e ? Format(e) : "?");
         return text.ToString();
     }
 

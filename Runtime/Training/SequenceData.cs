@@ -28,10 +28,10 @@ public enum DataSplit
 /// <summary>Reads FASTA and dot-bracket files into <see cref="SequenceRecord"/>s.</summary>
 public static class SequenceFiles
 {
-    /// <summary>Whether a path is read as dot-bracket (<c>.dbn</c>, <c>.db</c>, <c>.dot</c>), otherwise FASTA.</summary>
+    /// <summary>Whether a path is read as dot-bracket (<c>.dbn</c>, <c>.db</c>, <c>.dot</c>, also with <c>.gz</c>), otherwise FASTA (standard input, <c>-</c>, is FASTA).</summary>
     public static bool IsDotBracket(string path)
     {
-        string ext = Path.GetExtension(path).ToLowerInvariant();
+        string ext = Path.GetExtension(TextInput.WithoutGzipSuffix(path)).ToLowerInvariant();
         return ext is ".dbn" or ".db" or ".dot";
     }
 

@@ -15,19 +15,41 @@ public static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
+    /// <summary>
+    /// Runs the command line with the given writers and standard streams: <paramref name="stdin"/> is what <c>-</c>
+    /// reads, <paramref name="binaryStdout"/> what <c>--output -</c> writes binary results to (null: the process's own).
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<Stream>? stdin, Func<Stream>? binaryStdout)
+    {
+        var previous = RnaLm.IO.TextInput.StandardInput;
+        RnaLm.IO.TextInput.StandardInput = stdin;
+        try
+        {
+            return Run(args, stdout, stderr, binaryStdout ?? Console.OpenStandardOutput);
+        }
+        finally
+        {
+            RnaLm.IO.TextInput.StandardInput = previous;
+        }
+    }
+
     /// <summary>Runs the command line with the given writers (tests capture output this way, in process).</summary>
     /// <param name="args">The arguments, without the program name.</param>
     /// <param name="stdout">Where results and help go.</param>
     /// <param name="stderr">Where errors, warnings and summaries go.</param>
     /// <returns>The exit code (see <see cref="ExitCodes"/>).</returns>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, Console.OpenStandardOutput);
+
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<Stream> binaryStdout)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
 
-        var context = new CliContext(stdout, stderr, ModelCatalog.Registry);
+        var context = new CliContext(stdout, stderr, ModelCatalog.Registry) { OpenStandardOutput = binaryStdout };
         var root = BuildRootCommand(context);
+        var threads = TorchSetup.ThreadsOption();
+        root.Options.Add(threads);
         // No response files: an argument starting with '@' is a sequence or a path like any other.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Action is ParseErrorAction)
@@ -43,6 +65,7 @@ public static class Program
 
         try
         {
+            TorchSetup.Threads = parse.GetValue(threads) ?? TorchSetup.DefaultThreads();
             return parse.Invoke(new InvocationConfiguration
             {
                 Output = stdout,
