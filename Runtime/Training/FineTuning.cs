@@ -111,11 +111,24 @@ public static class TaskData
 }
 
 /// <summary>
+/// STACK (RNAErnie's type-guided fine-tuning): a frozen masked-language model that predicts each record's coarse RNA
+/// type from <c>sequence &lt;indicator&gt; &lt;mask&gt;</c>, and the number K of most probable types whose inputs the
+/// downstream model runs on (one row per type, shared parameters); its output is the σ-weighted sum of the K outputs.
+/// </summary>
+/// <param name="Predictor">The type predictor (kept in evaluation mode, never trained).</param>
+/// <param name="PredictorConfig">Its configuration (written with it).</param>
+/// <param name="TopK">K.</param>
+public sealed record StackSettings(IRnaMaskedLM Predictor, IModelConfig PredictorConfig, int TopK);
+
+/// <summary>
 /// Fine-tuning of a prediction model (backbone + sequence, token or contact head) on labelled sequences:
 /// sequence classification (cross-entropy over the classes; accuracy, macro-F1, MCC), token classification of
 /// paired/unpaired nucleotides (cross-entropy over 2 labels per nucleotide; the same metrics over nucleotides) and
 /// contact prediction (one logit per nucleotide pair, binary cross-entropy over the pairs i &lt; j; precision, recall,
-/// F1 and MCC of the pairs at probability 0.5). Token and contact tasks need a 1-mer tokenizer.
+/// F1 and MCC of the pairs at probability 0.5, and the structure metrics of <see cref="StructureMetrics"/>). Records
+/// longer than the model are split into windows or truncated (<see cref="ChunkOptions"/>); with
+/// <see cref="StackSettings"/> every input runs once per predicted type and the outputs are soft-voted
+/// (<see cref="TaskInputs"/>). Token and contact tasks need a 1-mer tokenizer.
 /// </summary>
 public sealed class FineTuningTask : ITrainingTask
 {
@@ -126,11 +139,13 @@ public sealed class FineTuningTask : ITrainingTask
     private readonly IReadOnlyList<LabelledSequence> _train;
     private readonly IReadOnlyList<LabelledSequence> _eval;
     private readonly int _numLabels;
-    private readonly int _maxNucleotides;
     private readonly Device _device;
     private readonly int[] _lengths;
+    private readonly ChunkOptions _chunking;
+    private readonly StackSettings? _stack;
+    private readonly Dictionary<LabelledSequence, StackChoice> _choices = new(ReferenceEqualityComparer.Instance);
 
-    private sealed record Batch(int[][] Ids, int[][] Mask, LabelledSequence[] Examples, int[] Lengths, long Targets, long Tokens) : IMicroBatch;
+    private sealed record Batch(LabelledSequence[] Examples, int[] Lengths, TaskInputs Inputs, long Targets, long Tokens) : IMicroBatch;
 
     /// <param name="model">The prediction model (see <see cref="FineTuning.CreateModel"/>).</param>
     /// <param name="family">Its family.</param>
@@ -140,8 +155,11 @@ public sealed class FineTuningTask : ITrainingTask
     /// <param name="eval">Evaluation examples (may be empty).</param>
     /// <param name="numLabels">Outputs of the head (classes; 2 for token; 1 for contact).</param>
     /// <param name="device">Where the model lives.</param>
+    /// <param name="chunking">Long records: windows (default) or truncation.</param>
+    /// <param name="stack">STACK's type predictor and K, or null.</param>
     public FineTuningTask(IRnaPredictionModel model, IModelFamily family, IModelConfig config, RnaTokenizer tokenizer,
-        IReadOnlyList<LabelledSequence> train, IReadOnlyList<LabelledSequence> eval, int numLabels, Device? device = null)
+        IReadOnlyList<LabelledSequence> train, IReadOnlyList<LabelledSequence> eval, int numLabels, Device? device = null,
+        ChunkOptions? chunking = null, StackSettings? stack = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _family = family ?? throw new ArgumentNullException(nameof(family));
@@ -151,11 +169,31 @@ public sealed class FineTuningTask : ITrainingTask
         _eval = eval ?? throw new ArgumentNullException(nameof(eval));
         _numLabels = numLabels;
         _device = device ?? CPU;
+        _chunking = chunking ?? ChunkOptions.Default;
+        _stack = stack;
         if (train.Count == 0) throw new ArgumentException("There are no training examples.", nameof(train));
         FineTuning.CheckTokenizer(model.Task, tokenizer);
-        int specials = (tokenizer.Options.AddBos ? 1 : 0) + (tokenizer.Options.AddEos ? 1 : 0);
-        _maxNucleotides = FineTuning.MaxNucleotides(config, tokenizer);
-        _lengths = train.Select(e => Math.Min(e.Sequence.Length, _maxNucleotides) + specials).ToArray();
+        if (stack is not null)
+        {
+            var types = tokenizer.Options.RnaTypes ?? throw new ArgumentException("STACK needs a tokenizer with RNA type tokens (tokenizer_config.json 'rna_types').", nameof(stack));
+            if (stack.TopK < 1 || stack.TopK > types.Count) throw new ArgumentException($"--top-k {stack.TopK} must be 1 to the {types.Count} RNA types.", nameof(stack));
+        }
+        _lengths = train.Select(e => RowTokens(e.Sequence)).ToArray();
+    }
+
+    /// <summary>Tokens the model reads for one record: its windows (times K for STACK), special tokens included.</summary>
+    private int RowTokens(string sequence)
+    {
+        int specials = (_tokenizer.Options.AddBos ? 1 : 0) + (_tokenizer.Options.AddEos ? 1 : 0);
+        int maxContent = TaskInputs.MaxContent(_tokenizer, _config, _stack is not null);
+        int content = Math.Max(1, _tokenizer.Encode(sequence).InputIds.Length - specials);
+        int rows = _stack?.TopK ?? 1;
+        if (content <= maxContent || _chunking.Policy == LongRecordPolicy.Truncate)
+        {
+            return rows * (Math.Min(content, maxContent) + specials + (_stack is null ? 0 : 2));
+        }
+        int windows = Inference.Chunking.Plan(content, maxContent, Math.Min(Math.Max(0, _chunking.Overlap), maxContent - 1)).Count;
+        return rows * windows * (maxContent + specials + 2 * (_stack is null ? 0 : 1));
     }
 
     public string Kind => _model.Task.ToString().ToLowerInvariant();
@@ -164,28 +202,39 @@ public sealed class FineTuningTask : ITrainingTask
 
     public IReadOnlyList<int> TrainingLengths => _lengths;
 
+    /// <summary>The chunking of long records.</summary>
+    public ChunkOptions Chunking => _chunking;
+
     public IMicroBatch Prepare(int[] records, TrainingRandom random) => Build(records.Select(i => _train[i]).ToArray());
+
+    /// <summary>STACK choices of the examples, predicted once per example and remembered.</summary>
+    private IReadOnlyList<StackChoice>? Choices(LabelledSequence[] examples)
+    {
+        if (_stack is null) return null;
+        var missing = examples.Where(e => !_choices.ContainsKey(e)).Distinct(ReferenceEqualityComparer.Instance).Cast<LabelledSequence>().ToList();
+        if (missing.Count > 0)
+        {
+            var chosen = RnaTypePredictor.Choose(_stack.Predictor, _tokenizer, _config, missing.Select(e => e.Sequence).ToList(), _stack.TopK, _chunking, 32, _device);
+            for (int i = 0; i < missing.Count; i++) _choices[missing[i]] = chosen[i];
+        }
+        return examples.Select(e => _choices[e]).ToList();
+    }
 
     private Batch Build(LabelledSequence[] examples)
     {
-        // Sequences longer than the model keep their first nucleotides (and the pairs inside them).
-        var texts = examples.Select(e => FineTuning.Clip(e.Sequence, _maxNucleotides)).ToList();
-        var encoding = _tokenizer.EncodeBatch(texts, new EncodeOptions { Padding = PaddingStrategy.Longest });
-        var lengths = texts.Select(t => t.Length).ToArray();
+        var inputs = TaskInputs.Create(_tokenizer, _config, examples.Select(e => e.Sequence).ToList(), _chunking, Choices(examples));
+        var lengths = inputs.Lengths.ToArray();
         long targets = _model.Task switch
         {
             PredictionTask.Sequence => examples.Length,
             PredictionTask.Token => lengths.Sum(),
             _ => lengths.Sum(n => (long)n * (n - 1) / 2),
         };
-        long tokens = encoding.Lengths.Sum();
-        return new Batch(encoding.InputIds, encoding.AttentionMask, examples, lengths, targets, tokens);
+        return new Batch(examples, lengths, inputs, targets, inputs.Tokens);
     }
 
-    private (Tensor Ids, Tensor Mask) Inputs(Batch batch) => FineTuning.ToTensors(batch.Ids, batch.Mask, _device);
-
-    /// <summary>Labels for the head's output positions: [B] classes, [B, L'] paired (1) / unpaired (0) / ignored (−100), or [B, L', L'] pair targets with a weight mask.</summary>
-    private (Tensor Labels, Tensor? Weights) Targets(Batch batch, long outputLength)
+    /// <summary>Labels for the record outputs: [B] classes, [B, N] paired (1) / unpaired (0) / ignored (−100), or [B, N, N] pair targets with a weight mask.</summary>
+    private (Tensor Labels, Tensor? Weights) Targets(Batch batch, long outputLength, Tensor? covered)
     {
         int b = batch.Examples.Length;
         switch (_model.Task)
@@ -220,7 +269,9 @@ public sealed class FineTuningTask : ITrainingTask
                     }
                 }
                 long[] shape = { b, n, n };
-                return (tensor(targets, shape, float32, _device), tensor(weights, shape, float32, _device));
+                var weightTensor = tensor(weights, shape, float32, _device);
+                if (covered is not null) weightTensor = weightTensor * covered.to_type(float32);
+                return (tensor(targets, shape, float32, _device), weightTensor);
             }
         }
     }
@@ -229,36 +280,60 @@ public sealed class FineTuningTask : ITrainingTask
     {
         var batch = (Batch)microBatch;
         using var scope = NewDisposeScope();
-        var (ids, mask) = Inputs(batch);
-        var logits = _model.Forward(ids, mask).Logits;
-        return (LossSum(batch, logits) / normalizer).MoveToOuterDisposeScope();
+        var logits = batch.Inputs.Logits(_model, _device, out var covered);
+        return (LossSum(batch, logits, covered) / normalizer).MoveToOuterDisposeScope();
     }
 
     /// <summary>The summed loss of a batch over its targets.</summary>
-    private Tensor LossSum(Batch batch, Tensor logits)
+    private Tensor LossSum(Batch batch, Tensor logits, Tensor? covered)
     {
         switch (_model.Task)
         {
             case PredictionTask.Sequence:
             {
-                var (labels, _) = Targets(batch, 0);
+                var (labels, _) = Targets(batch, 0, null);
                 return nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
             }
             case PredictionTask.Token:
             {
-                var (labels, _) = Targets(batch, logits.shape[1]);
+                var (labels, _) = Targets(batch, logits.shape[1], null);
                 return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), labels.reshape(-1), ignore_index: MlmMasker.IgnoreIndex, reduction: nn.Reduction.Sum);
             }
             default:
             {
-                var (targets, weights) = Targets(batch, logits.shape[1]);
-                var pairLogits = logits.squeeze(-1); // [B, L', L']
-                return (nn.functional.binary_cross_entropy_with_logits(pairLogits, targets, reduction: nn.Reduction.None) * weights!).sum();
+                var (targets, weights) = Targets(batch, logits.shape[1], covered);
+                return (nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.None) * weights!).sum();
             }
         }
     }
 
     public Evaluation? Evaluate(long step) => _eval.Count == 0 ? null : EvaluateOn(_eval, step, 32);
+
+    /// <summary>
+    /// Groups of records for evaluation: sorted by length, at most <paramref name="batchSize"/> records and, for the
+    /// quadratic contact head, about 2²¹ nucleotide pairs per group.
+    /// </summary>
+    private static IEnumerable<int[]> EvaluationGroups(IReadOnlyList<LabelledSequence> examples, int batchSize, bool pairs)
+    {
+        var order = Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Sequence.Length).ThenBy(i => i).ToArray();
+        var group = new List<int>();
+        long longest = 0;
+        foreach (int i in order)
+        {
+            long length = examples[i].Sequence.Length;
+            long next = Math.Max(longest, length);
+            bool full = group.Count >= Math.Max(1, batchSize) || (pairs && group.Count > 0 && (group.Count + 1) * next * next > (1L << 21));
+            if (full)
+            {
+                yield return group.ToArray();
+                group.Clear();
+                next = length;
+            }
+            group.Add(i);
+            longest = next;
+        }
+        if (group.Count > 0) yield return group.ToArray();
+    }
 
     /// <summary>Metrics of the model on <paramref name="examples"/> (evaluation mode, no gradients).</summary>
     public Evaluation EvaluateOn(IReadOnlyList<LabelledSequence> examples, long step, int batchSize)
@@ -271,18 +346,17 @@ public sealed class FineTuningTask : ITrainingTask
             using var noGrad = no_grad();
             int classes = _model.Task == PredictionTask.Sequence ? _numLabels : 2;
             var metrics = new ClassificationMetrics(classes);
+            var structures = new StructureMetrics();
             double lossSum = 0;
             long targets = 0;
-            var order = Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Sequence.Length).ToArray();
-            foreach (var chunk in order.Chunk(Math.Max(1, batchSize)))
+            foreach (var chunk in EvaluationGroups(examples, batchSize, _model.Task == PredictionTask.Contact))
             {
                 using var scope = NewDisposeScope();
                 var batch = Build(chunk.Select(i => examples[i]).ToArray());
-                var (ids, mask) = Inputs(batch);
-                var logits = _model.Forward(ids, mask).Logits;
-                lossSum += LossSum(batch, logits).item<float>();
+                var logits = batch.Inputs.Logits(_model, _device, out var covered);
+                lossSum += LossSum(batch, logits, covered).item<float>();
                 targets += batch.Targets;
-                Collect(batch, logits, metrics);
+                Collect(batch, logits, covered, metrics, structures);
             }
             var values = new Dictionary<string, double>(StringComparer.Ordinal)
             {
@@ -296,6 +370,7 @@ public sealed class FineTuningTask : ITrainingTask
                 values["precision"] = metrics.Precision(1);
                 values["recall"] = metrics.Recall(1);
                 values["f1"] = metrics.F1(1);
+                foreach (var (name, value) in structures.Values()) values[name] = value;
             }
             values["examples"] = examples.Count;
             return new Evaluation(step, values);
@@ -306,7 +381,7 @@ public sealed class FineTuningTask : ITrainingTask
         }
     }
 
-    private void Collect(Batch batch, Tensor logits, ClassificationMetrics metrics)
+    private void Collect(Batch batch, Tensor logits, Tensor? covered, ClassificationMetrics metrics, StructureMetrics structures)
     {
         switch (_model.Task)
         {
@@ -329,16 +404,22 @@ public sealed class FineTuningTask : ITrainingTask
             }
             default:
             {
-                long n = logits.shape[1];
-                bool[] predicted = logits.squeeze(-1).gt(0).cpu().data<bool>().ToArray();
+                int n = (int)logits.shape[1];
+                var probabilities = TaskPredictor.PairProbabilities(logits, covered);
+                float[] host = probabilities.cpu().data<float>().ToArray();
                 for (int i = 0; i < batch.Examples.Length; i++)
                 {
                     var pairs = batch.Examples[i].Pairs!;
                     int length = batch.Lengths[i];
+                    var map = new float[length, length];
                     for (int x = 0; x < length; x++)
                     {
-                        for (int y = x + 1; y < length; y++) metrics.Add(pairs[x] == y ? 1 : 0, predicted[(i * n + x) * n + y] ? 1 : 0);
+                        for (int y = 0; y < length; y++) map[x, y] = host[((long)i * n + x) * n + y];
+                        for (int y = x + 1; y < length; y++) metrics.Add(pairs[x] == y ? 1 : 0, map[x, y] >= 0.5f ? 1 : 0);
                     }
+                    var truth = new List<(int, int)>();
+                    for (int x = 0; x < length; x++) if (pairs[x] > x && pairs[x] < length) truth.Add((x, pairs[x]));
+                    structures.Add(truth, Structure.DotBracket.SelectPairs(map, 0.5));
                 }
                 break;
             }
@@ -349,7 +430,10 @@ public sealed class FineTuningTask : ITrainingTask
     {
         ["task"] = Kind,
         ["outputs"] = FormattableString.Invariant($"{_numLabels}"),
-        ["max_nucleotides"] = FormattableString.Invariant($"{_maxNucleotides}"),
+        ["window_tokens"] = FormattableString.Invariant($"{TaskInputs.MaxContent(_tokenizer, _config, _stack is not null)}"),
+        ["long_records"] = _chunking.Policy.ToString().ToLowerInvariant(),
+        ["overlap"] = FormattableString.Invariant($"{_chunking.Overlap}"),
+        ["stack_top_k"] = _stack is null ? "none" : FormattableString.Invariant($"{_stack.TopK}"),
         ["evaluation_records"] = FormattableString.Invariant($"{_eval.Count}"),
         ["trainable_parameters"] = FormattableString.Invariant($"{_model.Module.parameters().Where(p => p.requires_grad).Sum(p => p.numel())}"),
     };
@@ -359,10 +443,86 @@ public sealed class FineTuningTask : ITrainingTask
         File.WriteAllText(Path.Combine(directory, Checkpoint.ConfigFile), _config.ToJson());
         CheckpointWriter.SaveTokenizer(directory, _tokenizer);
         CheckpointWriter.SaveWeights(Path.Combine(directory, Checkpoint.WeightsFile), _model.Module, _family.Naming);
+        if (_stack is not null)
+        {
+            string predictor = Path.Combine(directory, FineTuning.TypePredictorFolder);
+            Directory.CreateDirectory(predictor);
+            CheckpointWriter.SaveModelFiles(predictor, _stack.PredictorConfig, _tokenizer, _stack.Predictor.Module, _family.Naming);
+        }
     }
 
     public void LoadModel(string directory) =>
         Checkpoint.LoadWeights(_model.Module, _family.Naming, new[] { Path.Combine(directory, Checkpoint.WeightsFile) });
+}
+
+/// <summary>
+/// Base-pair metrics of predicted secondary structures, as structure-prediction papers report them: per sequence,
+/// precision = TP / predicted pairs, recall = TP / true pairs, F1 = 2PR / (P + R), averaged over the sequences; and the
+/// same computed once from the TP, predicted and true counts summed over all sequences ("overall"). A sequence with
+/// neither true nor predicted pairs scores 1 (a correct empty structure); otherwise an empty denominator gives 0.
+/// </summary>
+public sealed class StructureMetrics
+{
+    private double _precision, _recall, _f1;
+    private long _tp, _predicted, _true;
+
+    /// <summary>Sequences added.</summary>
+    public int Sequences { get; private set; }
+
+    /// <summary>Adds one sequence's true and predicted pairs (i &lt; j).</summary>
+    public void Add(IReadOnlyCollection<(int I, int J)> truth, IReadOnlyCollection<(int I, int J)> predicted)
+    {
+        ArgumentNullException.ThrowIfNull(truth);
+        ArgumentNullException.ThrowIfNull(predicted);
+        var set = new HashSet<(int, int)>(truth);
+        int tp = predicted.Count(p => set.Contains(p));
+        double precision, recall, f1;
+        if (truth.Count == 0 && predicted.Count == 0)
+        {
+            precision = recall = f1 = 1;
+        }
+        else
+        {
+            precision = predicted.Count == 0 ? 0 : (double)tp / predicted.Count;
+            recall = truth.Count == 0 ? 0 : (double)tp / truth.Count;
+            f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+        }
+        _precision += precision;
+        _recall += recall;
+        _f1 += f1;
+        _tp += tp;
+        _predicted += predicted.Count;
+        _true += truth.Count;
+        Sequences++;
+    }
+
+    /// <summary>Mean per-sequence precision, recall and F1.</summary>
+    public (double Precision, double Recall, double F1) PerSequence =>
+        Sequences == 0 ? (double.NaN, double.NaN, double.NaN) : (_precision / Sequences, _recall / Sequences, _f1 / Sequences);
+
+    /// <summary>Precision, recall and F1 from the summed counts.</summary>
+    public (double Precision, double Recall, double F1) Overall
+    {
+        get
+        {
+            double p = _predicted == 0 ? 0 : (double)_tp / _predicted;
+            double r = _true == 0 ? 0 : (double)_tp / _true;
+            return (p, r, p + r == 0 ? 0 : 2 * p * r / (p + r));
+        }
+    }
+
+    /// <summary>The metrics by name: structure_precision/recall/f1 (per-sequence means) and their _overall forms.</summary>
+    public IEnumerable<(string Name, double Value)> Values()
+    {
+        var (p, r, f) = PerSequence;
+        var (op, or, of) = Overall;
+        yield return ("structure_precision", p);
+        yield return ("structure_recall", r);
+        yield return ("structure_f1", f);
+        yield return ("structure_precision_overall", op);
+        yield return ("structure_recall_overall", or);
+        yield return ("structure_f1_overall", of);
+    }
 }
 
 /// <summary>Building fine-tuning models from pretrained checkpoints, and reading fine-tuned ones back.</summary>
@@ -370,6 +530,12 @@ public static class FineTuning
 {
     /// <summary>The config.json field naming the task of a fine-tuned model.</summary>
     public const string TaskField = "rnalm_task";
+
+    /// <summary>The config.json field of a STACK model: <c>{"top_k": K}</c>.</summary>
+    public const string StackField = "rnalm_stack";
+
+    /// <summary>The sub-folder of a STACK model folder that holds its type predictor (a masked-LM model folder).</summary>
+    public const string TypePredictorFolder = "type_predictor";
 
     /// <summary>The prefix of the head of each task (keys the pretrained checkpoint does not have).</summary>
     public static string HeadPrefix(PredictionTask task) => task switch
@@ -445,7 +611,8 @@ public static class FineTuning
     /// A config for the task: <paramref name="baseConfig"/> with <c>num_labels</c>, <c>id2label</c>/<c>label2id</c>,
     /// <c>rnalm_task</c> and <c>architectures</c> set (written to the fine-tuned model's config.json).
     /// </summary>
-    public static IModelConfig TaskConfig(IModelFamily family, IModelConfig baseConfig, PredictionTask task, IReadOnlyList<string> labels, ConfigOverrides? overrides = null)
+    public static IModelConfig TaskConfig(IModelFamily family, IModelConfig baseConfig, PredictionTask task, IReadOnlyList<string> labels, ConfigOverrides? overrides = null,
+        int? stackTopK = null)
     {
         var config = overrides is null ? baseConfig : ModelSetup.WithOverrides(family, baseConfig, overrides);
         var json = JsonNode.Parse(config.ToJson())!.AsObject();
@@ -460,6 +627,7 @@ public static class FineTuning
         json["id2label"] = id2label;
         json["label2id"] = label2id;
         json[TaskField] = task.ToString().ToLowerInvariant();
+        if (stackTopK is int k) json[StackField] = new JsonObject { ["top_k"] = k };
         json["architectures"] = new JsonArray(JsonValue.Create($"{family.Name}For{task}Prediction"));
         return family.ReadConfig(json.ToJsonString(), "fine-tuning config");
     }
@@ -470,6 +638,10 @@ public static class FineTuning
     {
         var json = JsonNode.Parse(configJson)?.AsObject() ?? throw new FormatException($"{source}: empty config.");
         string? taskName = json[TaskField]?.GetValue<string>();
+        if (taskName == PairPredictor.TaskName)
+        {
+            throw new FormatException($"{source}: this is a pair model ('{TaskField}': \"pair\"); use --task pair.");
+        }
         if (taskName is null || !Enum.TryParse<PredictionTask>(taskName, ignoreCase: true, out var task))
         {
             throw new FormatException($"{source}: no '{TaskField}' field (sequence, token or contact); it is not a model written by rnalm finetune.");
@@ -561,10 +733,29 @@ public static class FineTuning
         return trainable;
     }
 
-    /// <summary>A fine-tuned model folder loaded for evaluation.</summary>
+    /// <summary>A fine-tuned model folder loaded for evaluation; <see cref="Stack"/> holds a STACK model's type predictor.</summary>
     public sealed record FineTunedModel(IModelFamily Family, IModelConfig Config, RnaTokenizer Tokenizer, IRnaPredictionModel Model, PredictionTask Task, IReadOnlyList<string> Labels) : IDisposable
     {
-        public void Dispose() => Model.Module.Dispose();
+        public StackSettings? Stack { get; init; }
+
+        public void Dispose()
+        {
+            Model.Module.Dispose();
+            Stack?.Predictor.Module.Dispose();
+        }
+    }
+
+    /// <summary>K of a STACK model's config.json (<c>rnalm_stack.top_k</c>), or null for another model.</summary>
+    /// <exception cref="FormatException">The field is malformed.</exception>
+    public static int? ReadStackTopK(string configJson, string source)
+    {
+        var json = JsonNode.Parse(configJson)?.AsObject() ?? throw new FormatException($"{source}: empty config.");
+        if (json[StackField] is not { } node) return null;
+        if (node is not JsonObject o || o["top_k"] is not JsonValue value || !value.TryGetValue<int>(out int k) || k < 1)
+        {
+            throw new FormatException($"{source}: '{StackField}' must be an object with a positive 'top_k'.");
+        }
+        return k;
     }
 
     /// <summary>Loads a folder written by <c>rnalm finetune</c> strictly (config.json with <c>rnalm_task</c>).</summary>
@@ -589,6 +780,32 @@ public static class FineTuning
             model.Module.Dispose();
             throw;
         }
-        return new FineTunedModel(family, config, tokenizer, model, task, labels);
+        StackSettings? stack = null;
+        if (ReadStackTopK(File.ReadAllText(configPath), configPath) is int topK)
+        {
+            string predictorDir = Path.Combine(directory, TypePredictorFolder);
+            if (!Directory.Exists(predictorDir))
+            {
+                model.Module.Dispose();
+                throw new FileNotFoundException($"'{directory}' is a STACK model ({configPath} has '{StackField}') but has no {TypePredictorFolder}/ folder with its type predictor.", predictorDir);
+            }
+            try
+            {
+                var loaded = Checkpoint.Load(predictorDir, registry, device);
+                if (tokenizer.Options.RnaTypes is null || !tokenizer.Options.RnaTypes.Equals(loaded.Tokenizer.Options.RnaTypes))
+                {
+                    loaded.Dispose();
+                    throw new FormatException($"{predictorDir}: the type predictor's RNA types differ from those of '{directory}'.");
+                }
+                if (topK > tokenizer.Options.RnaTypes.Count) throw new FormatException($"{configPath}: '{StackField}.top_k' {topK} exceeds the {tokenizer.Options.RnaTypes.Count} RNA types.");
+                stack = new StackSettings(loaded.Model, loaded.Config, topK);
+            }
+            catch
+            {
+                model.Module.Dispose();
+                throw;
+            }
+        }
+        return new FineTunedModel(family, config, tokenizer, model, task, labels) { Stack = stack };
     }
 }

@@ -255,8 +255,8 @@ public sealed class MlmTrainingTask : ITrainingTask
         var evaluation = metrics.ToEvaluation(step);
         var typedRecords = Enumerable.Range(0, _heldOut.Count).Where(i => _heldOutTypes[i] is not null).ToList();
         if (typedRecords.Count == 0) return evaluation;
-        var sequences = typedRecords.Select(i => FineTuning.Clip(_heldOut[i], _maxNucleotides - 2)).ToList();
-        var probabilities = RnaTypePredictor.Probabilities(_model, _tokenizer, sequences, 32, _device);
+        var sequences = typedRecords.Select(i => _heldOut[i]).ToList();
+        var probabilities = RnaTypePredictor.Probabilities(_model, _tokenizer, _config, sequences, new ChunkOptions(LongRecordPolicy.Truncate), 32, _device);
         int correct = 0;
         var counts = new int[_tokenizer.Options.RnaTypes!.Count];
         for (int j = 0; j < typedRecords.Count; j++)

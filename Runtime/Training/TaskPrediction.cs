@@ -19,6 +19,12 @@ namespace RnaLm.Training;
 /// <param name="Values">Probabilities, as described above.</param>
 public sealed record TaskPrediction(string Name, int Nucleotides, bool Truncated, float[] Values)
 {
+    /// <summary>The windows the record was split into (1 when it fits the model).</summary>
+    public int Windows { get; init; } = 1;
+
+    /// <summary>STACK models: the types the soft vote used and their weights.</summary>
+    public StackChoice? Stack { get; init; }
+
     /// <summary>The most probable class (sequence task).</summary>
     public int BestClass
     {
@@ -48,17 +54,18 @@ public static class TaskPredictor
 {
     /// <summary>
     /// Predictions for <paramref name="sequences"/> (name, sequence) in input order. Batches hold records of similar
-    /// length; results do not depend on the batch size.
+    /// length; results do not depend on the batch size. Records longer than the model are split into windows
+    /// (default) or truncated, as <paramref name="chunking"/> says; a STACK model runs each input once per predicted type.
     /// </summary>
     public static IReadOnlyList<TaskPrediction> Predict(FineTuning.FineTunedModel model, IReadOnlyList<(string Name, string Sequence)> sequences,
-        int batchSize = 32, Device? device = null)
+        int batchSize = 32, Device? device = null, ChunkOptions? chunking = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var tokenizer = model.Tokenizer;
         FineTuning.CheckTokenizer(model.Task, tokenizer);
-        int maxNucleotides = FineTuning.MaxNucleotides(model.Config, tokenizer);
+        chunking ??= ChunkOptions.Default;
         var target = device ?? CPU;
         var results = new TaskPrediction[sequences.Count];
         var module = model.Model.Module;
@@ -66,23 +73,26 @@ public static class TaskPredictor
         module.eval();
         try
         {
+            IReadOnlyList<StackChoice>? choices = model.Stack is { } stack
+                ? RnaTypePredictor.Choose(stack.Predictor, tokenizer, model.Config, sequences.Select(s => s.Sequence).ToList(), stack.TopK, chunking, batchSize, target)
+                : null;
             using var inference = inference_mode();
             var order = Enumerable.Range(0, sequences.Count).OrderBy(i => sequences[i].Sequence.Length).ThenBy(i => i).ToArray();
             foreach (var chunk in order.Chunk(batchSize))
             {
                 using var scope = NewDisposeScope();
-                var texts = chunk.Select(i => FineTuning.Clip(sequences[i].Sequence, maxNucleotides)).ToList();
-                var encoding = tokenizer.EncodeBatch(texts, new EncodeOptions { Padding = PaddingStrategy.Longest });
-                var (ids, mask) = FineTuning.ToTensors(encoding.InputIds, encoding.AttentionMask, target);
-                var probabilities = Probabilities(model.Task, model.Model.Forward(ids, mask).Logits);
-                // One copy to the host per batch: [B, C], [B, L'] or [B, L', L'], each row padded to the longest record.
+                var inputs = TaskInputs.Create(tokenizer, model.Config, chunk.Select(i => sequences[i].Sequence).ToList(), chunking,
+                    choices is null ? null : chunk.Select(i => choices[i]).ToList());
+                var logits = inputs.Logits(model.Model, target, out var covered);
+                var probabilities = Probabilities(model.Task, logits, covered);
+                // One copy to the host per batch: [B, C], [B, N] or [B, N, N], each row padded to the longest record.
                 int rowSize = (int)(probabilities.numel() / chunk.Length);
                 int width = (int)probabilities.shape[^1];
                 float[] host = probabilities.cpu().data<float>().ToArray();
                 for (int b = 0; b < chunk.Length; b++)
                 {
                     int index = chunk[b];
-                    int length = texts[b].Length;
+                    int length = inputs.Lengths[b];
                     var row = host.AsSpan(b * rowSize, rowSize);
                     float[] values = model.Task switch
                     {
@@ -90,7 +100,12 @@ public static class TaskPredictor
                         PredictionTask.Token => row[..length].ToArray(),
                         _ => Square(row, width, length),
                     };
-                    results[index] = new TaskPrediction(sequences[index].Name, length, sequences[index].Sequence.Length > length, values);
+                    bool truncated = inputs.Long[b] && chunking.Policy == LongRecordPolicy.Truncate;
+                    results[index] = new TaskPrediction(sequences[index].Name, length, truncated, values)
+                    {
+                        Windows = inputs.Windows[b].Count,
+                        Stack = choices?[index],
+                    };
                 }
             }
         }
@@ -102,23 +117,28 @@ public static class TaskPredictor
     }
 
     /// <summary>
-    /// Probabilities from the head's logits: softmax over classes [B, C]; P(paired) [B, L'] from the two token logits;
-    /// or symmetric pair probabilities [B, L', L'] with a zero diagonal, from the upper triangle the head was trained on.
+    /// Probabilities from record logits: softmax over classes [B, C]; P(paired) [B, N] from the two token logits;
+    /// or pair probabilities [B, N, N] (<see cref="PairProbabilities"/>).
     /// </summary>
-    private static Tensor Probabilities(PredictionTask task, Tensor logits)
+    private static Tensor Probabilities(PredictionTask task, Tensor logits, Tensor? covered) => task switch
     {
-        switch (task)
-        {
-            case PredictionTask.Sequence:
-                return logits.softmax(-1);
-            case PredictionTask.Token:
-                return logits.softmax(-1).select(-1, 1);
-            default:
-            {
-                var upper = logits.squeeze(-1).sigmoid().triu(1);
-                return (upper + upper.transpose(1, 2)).contiguous();
-            }
-        }
+        PredictionTask.Sequence => logits.softmax(-1),
+        PredictionTask.Token => logits.softmax(-1).select(-1, 1),
+        _ => PairProbabilities(logits, covered),
+    };
+
+    /// <summary>
+    /// Symmetric pair probabilities [B, N, N] with a zero diagonal from pair logits [B, N, N]: the sigmoid of the upper
+    /// triangle the head is trained on, mirrored; pairs no window covered (<paramref name="covered"/> false) are 0.
+    /// </summary>
+    public static Tensor PairProbabilities(Tensor logits, Tensor? covered)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        using var scope = NewDisposeScope();
+        var probabilities = logits.sigmoid();
+        if (covered is not null) probabilities = probabilities * covered.to_type(probabilities.dtype);
+        var upper = probabilities.triu(1);
+        return (upper + upper.transpose(1, 2)).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>The top-left <paramref name="length"/> × <paramref name="length"/> block of a padded square row.</summary>

@@ -61,6 +61,13 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many steps of this invocation, as if interrupted (a checkpoint is written first).</summary>
     public long? StopAfterSteps { get; init; }
 
+    /// <summary>
+    /// Model selection: a metric of the evaluations (higher is better, e.g. <c>f1</c>, <c>structure_f1</c>, <c>accuracy</c>).
+    /// Each evaluation that improves it writes the model to <c>best/</c>, and <c>final/</c> holds the best evaluated
+    /// weights rather than the last ones. Null: <c>final/</c> is the last step.
+    /// </summary>
+    public string? SelectBy { get; init; }
+
     /// <summary>Free-form facts about the run (data files, starting checkpoint, ...) recorded in <c>trainer_state.json</c> under <c>run</c>.</summary>
     public IReadOnlyDictionary<string, string>? RunInfo { get; init; }
 
@@ -170,7 +177,11 @@ public sealed record TrainingResult(
     TimeSpan Elapsed,
     double TokensPerSecond,
     string? LastCheckpoint,
-    string? FinalModel);
+    string? FinalModel)
+{
+    /// <summary>With <see cref="TrainerOptions.SelectBy"/>: the step whose weights <c>final/</c> holds.</summary>
+    public long? SelectedStep { get; init; }
+}
 
 /// <summary>
 /// The training loop shared by pretraining and fine-tuning: AdamW with warm-up and linear/cosine decay, global-norm
@@ -188,6 +199,7 @@ public sealed class Trainer
 {
     public const string RunMarkerFile = "rnalm_run.json";
     public const string FinalFolder = "final";
+    public const string BestFolder = "best";
     private const string StateFormat = "rnalm-trainer-state";
 
     private readonly ITrainingTask _task;
@@ -317,6 +329,10 @@ public sealed class Trainer
 
         string? lastCheckpoint = null;
         long stepsThisRun = 0;
+        string bestDir = Path.Combine(_outputDir, BestFolder);
+        var best = evaluations.Where(e => _options.SelectBy is { } metric && e.Metrics.TryGetValue(metric, out double v) && double.IsFinite(v))
+            .OrderByDescending(e => e[_options.SelectBy!]).ThenBy(e => e.Step).FirstOrDefault();
+        if (best is not null && !CheckpointWriter.IsTrainerCheckpoint(bestDir)) best = null;
         long tokensSeen = tokensBefore;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (step < TotalSteps)
@@ -337,6 +353,12 @@ public sealed class Trainer
                 {
                     evaluations.Add(evaluation);
                     progress.Message($"step {step}: held-out {evaluation}");
+                    if (Improves(evaluation, best))
+                    {
+                        best = evaluation;
+                        SaveBest(bestDir, step, evaluations, lastLoss, elapsedBefore + clock.Elapsed.TotalSeconds, tokensSeen);
+                        progress.Message($"step {step}: best {_options.SelectBy} so far, saved to {bestDir}");
+                    }
                 }
             }
             if ((_options.SaveEvery > 0 && step % _options.SaveEvery == 0 && !last) || stopNow)
@@ -360,14 +382,53 @@ public sealed class Trainer
         }
         double elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
         lastCheckpoint = SaveCheckpoint(step, optimizer, evaluations, lastLoss, elapsed, tokensSeen);
+        long? selected = null;
+        if (_options.SelectBy is { } selectBy)
+        {
+            if (final is null) throw new InvalidOperationException($"Model selection by '{selectBy}' needs evaluation records.");
+            if (!final.Metrics.ContainsKey(selectBy))
+            {
+                throw new ArgumentException($"Model selection: the evaluations have no metric '{selectBy}' (they have {string.Join(", ", final.Metrics.Keys)}).");
+            }
+            if (Improves(final, best))
+            {
+                best = final;
+                SaveBest(bestDir, step, evaluations, lastLoss, elapsed, tokensSeen);
+            }
+            else
+            {
+                // The best evaluated weights become the final model.
+                _task.LoadModel(bestDir);
+                _log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"finetune: final model = step {best!.Step} ({selectBy} {best[selectBy]:0.####} against {final[selectBy]:0.####} at step {step})"));
+            }
+            final = best;
+            selected = best!.Step;
+        }
         string finalDir = Path.Combine(_outputDir, FinalFolder);
         CheckpointWriter.WriteDirectoryAtomically(finalDir, temp =>
         {
             _task.SaveModel(temp);
-            WriteState(temp, step, evaluations, lastLoss, elapsed, tokensSeen, final: true);
+            WriteState(temp, step, evaluations, lastLoss, elapsed, tokensSeen, final: true, selected);
         }, CheckpointWriter.IsTrainerCheckpoint);
-        return new TrainingResult(step, TotalSteps, true, final, evaluations, lastLoss, clock.Elapsed, progress.TokensPerSecond, lastCheckpoint, finalDir);
+        return new TrainingResult(step, TotalSteps, true, final, evaluations, lastLoss, clock.Elapsed, progress.TokensPerSecond, lastCheckpoint, finalDir)
+        {
+            SelectedStep = selected,
+        };
     }
+
+    /// <summary>Whether <paramref name="evaluation"/> beats <paramref name="best"/> on <see cref="TrainerOptions.SelectBy"/> (always, when there is no best yet).</summary>
+    private bool Improves(Evaluation evaluation, Evaluation? best)
+    {
+        if (_options.SelectBy is not { } metric || !evaluation.Metrics.TryGetValue(metric, out double value) || !double.IsFinite(value)) return false;
+        return best is null || value > best[metric];
+    }
+
+    private void SaveBest(string bestDir, long step, List<Evaluation> evaluations, double lastLoss, double elapsed, long tokensSeen) =>
+        CheckpointWriter.WriteDirectoryAtomically(bestDir, temp =>
+        {
+            _task.SaveModel(temp);
+            WriteState(temp, step, evaluations, lastLoss, elapsed, tokensSeen, final: true, step);
+        }, CheckpointWriter.IsTrainerCheckpoint);
 
     private double TrainStep(long step, AdamW optimizer, double rate, out long tokens)
     {
@@ -434,7 +495,7 @@ public sealed class Trainer
         return dir;
     }
 
-    private void WriteState(string dir, long step, List<Evaluation> evaluations, double lastLoss, double elapsed, long tokensSeen, bool final)
+    private void WriteState(string dir, long step, List<Evaluation> evaluations, double lastLoss, double elapsed, long tokensSeen, bool final, long? selectedStep = null)
     {
         long microBatches = step * _options.AccumulationSteps;
         var state = new JsonObject
@@ -476,6 +537,11 @@ public sealed class Trainer
             ["elapsed_seconds"] = Math.Round(elapsed, 1),
             ["evaluations"] = new JsonArray(evaluations.Select(e => (JsonNode)e.ToJson()).ToArray()),
         };
+        if (_options.SelectBy is { } selectBy)
+        {
+            state["select_by"] = selectBy;
+            state["selected_step"] = selectedStep;
+        }
         var settings = new JsonObject();
         foreach (var (key, value) in _task.Settings) settings[key] = value;
         state["task_settings"] = settings;

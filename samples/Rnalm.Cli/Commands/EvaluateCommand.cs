@@ -16,8 +16,10 @@ internal static class EvaluateCommand
 {
     public static Command Create(CliContext context)
     {
-        var task = new Option<string>("--task") { Description = "mlm: mask nucleotides and predict them; sequence, token, contact: a model from 'rnalm finetune'.", HelpName = "mlm|sequence|token|contact", DefaultValueFactory = _ => "mlm" };
-        var input = new Option<string>("--input") { Description = "FASTA or dot-bracket (.dbn) file.", HelpName = "FILE", Required = true };
+        var task = new Option<string>("--task") { Description = "mlm: mask nucleotides and predict them; sequence, token, contact, pair: a model from 'rnalm finetune'.", HelpName = "mlm|sequence|token|contact|pair", DefaultValueFactory = _ => "mlm" };
+        var input = new Option<string>("--input") { Description = "FASTA or dot-bracket (.dbn) file, or a pair CSV (pair task).", HelpName = "FILE", Required = true };
+        var shorterThan = new Option<int?>("--shorter-than") { Description = "Evaluate only records with fewer than N nucleotides (e.g. 600 for ArchiveII600).", HelpName = "N", CustomParser = OptionParsers.OptionalAtLeast("--shorter-than", 2) };
+        var chunking = new TrainingOptionParsers.ChunkOptionSet();
         var checkpoint = new Option<string?>("--checkpoint") { Description = DefaultModel.CheckpointHelp, HelpName = "DIR" };
         var seed = new Option<long>("--seed") { Description = "Seed of the masks (mlm): record i is masked by a generator derived from (seed, i).", HelpName = "N", DefaultValueFactory = _ => 42, CustomParser = TrainingOptionParsers.Seed("--seed") };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (mlm: accuracy, baseline_accuracy, loss, tokens)." };
@@ -28,15 +30,23 @@ internal static class EvaluateCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Records per forward pass (results do not depend on it).", HelpName = "N", DefaultValueFactory = _ => 32, CustomParser = OptionParsers.AtLeast("--batch-size", 1) };
 
         var command = new Command("evaluate", "Masked-nucleotide accuracy against the most-frequent-nucleotide baseline, or fine-tuned task metrics.");
-        foreach (Option option in new Option[] { task, input, checkpoint, seed, json, split, heldOut, limit, probability, batchSize }) command.Options.Add(option);
+        foreach (Option option in new Option[] { task, input, checkpoint, seed, json, split, heldOut, limit, shorterThan, probability, batchSize }) command.Options.Add(option);
+        chunking.AddTo(command);
         command.SetAction(parse =>
         {
             string taskName = parse.GetValue(task)!;
             var dataSplit = TrainingOptionParsers.ParseSplit(parse.GetValue(split)!);
-            var records = SequenceFiles.Read(parse.GetRequiredValue(input), dataSplit, parse.GetValue(heldOut));
-            if (parse.GetValue(limit) is int n) records = records.Take(n).ToList();
-            if (records.Count == 0) throw new CliException($"{parse.GetRequiredValue(input)}: no records to evaluate (split {parse.GetValue(split)}).");
             string checkpointDir = parse.GetValue(checkpoint) ?? DefaultModel.Directory;
+            if (taskName == "pair")
+            {
+                return EvaluatePairs(context, parse.GetRequiredValue(input), dataSplit, parse.GetValue(heldOut), parse.GetValue(limit), parse.GetValue(shorterThan),
+                    checkpointDir, parse.GetValue(batchSize), parse.GetValue(json), parse.GetValue(split)!);
+            }
+            var records = SequenceFiles.Read(parse.GetRequiredValue(input), dataSplit, parse.GetValue(heldOut));
+            int all = records.Count;
+            if (parse.GetValue(shorterThan) is int shorter) records = records.Where(r => r.Sequence.Length < shorter).ToList();
+            if (parse.GetValue(limit) is int n) records = records.Take(n).ToList();
+            if (records.Count == 0) throw new CliException($"{parse.GetRequiredValue(input)}: no records to evaluate (split {parse.GetValue(split)}{(parse.GetValue(shorterThan) is int m ? $", shorter than {m} nt" : "")}).");
             var device = TorchSetup.Device;
             if (taskName == "mlm")
             {
@@ -74,9 +84,14 @@ internal static class EvaluateCommand
             var examples = predictionTask == PredictionTask.Sequence
                 ? TaskData.ForSequenceClassification(records, model.Labels).Examples
                 : TaskData.ForStructure(records);
+            var chunkOptions = chunking.Read(parse);
             var evaluator = new FineTuningTask(model.Model, model.Family, model.Config, model.Tokenizer, examples, examples,
-                FineTuning.NumLabels(model.Task, model.Labels.Count), device);
+                FineTuning.NumLabels(model.Task, model.Labels.Count), device, chunkOptions, model.Stack);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = evaluator.EvaluateOn(examples, 0, parse.GetValue(batchSize));
+            int longRecords = examples.Count(e => e.Sequence.Length > TaskInputs.MaxContent(model.Tokenizer, model.Config, model.Stack is not null));
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"rnalm evaluate: {examples.Count} of {all} records of {parse.GetRequiredValue(input)}, {model.Task.ToString().ToLowerInvariant()} model {checkpointDir}{(model.Stack is { } stack ? $" (STACK, top {stack.TopK})" : "")}, {longRecords} longer than the model ({chunkOptions.Policy.ToString().ToLowerInvariant()}), {clock.Elapsed.TotalSeconds:F1} s"));
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(context.Out, indented: false, writer =>
@@ -93,5 +108,36 @@ internal static class EvaluateCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static int EvaluatePairs(CliContext context, string inputPath, DataSplit split, double heldOut, int? limit, int? shorterThan, string checkpointDir,
+        int batchSize, bool asJson, string splitName)
+    {
+        var pairs = PairFiles.Split(PairFiles.Read(inputPath, requireLabels: true), split, heldOut);
+        int all = pairs.Count;
+        if (shorterThan is int shorter) pairs = pairs.Where(p => p.A.Length < shorter && p.B.Length < shorter).ToList();
+        if (limit is int n) pairs = pairs.Take(n).ToList();
+        if (pairs.Count == 0) throw new CliException($"{inputPath}: no pairs to evaluate (split {splitName}).");
+        var device = TorchSetup.Device;
+        using var model = PairPredictor.Load(checkpointDir, context.Registry, device);
+        var evaluator = new PairTrainingTask(model.Model, model.Family, model.Config, model.Tokenizer, pairs, pairs, device);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = evaluator.EvaluateOn(pairs, 0, batchSize);
+        context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rnalm evaluate: {pairs.Count} of {all} pairs of {inputPath} ({pairs.Count(p => p.Label == 1)} positive), pair model {checkpointDir}, {clock.Elapsed.TotalSeconds:F1} s"));
+        if (asJson)
+        {
+            JsonOutput.Write(context.Out, indented: false, writer =>
+            {
+                writer.WriteStartObject();
+                foreach (var (name, value) in result.Metrics) JsonOutput.WriteRounded(writer, name, value);
+                writer.WriteEndObject();
+            });
+        }
+        else
+        {
+            context.Out.WriteLine(result.ToString());
+        }
+        return ExitCodes.Success;
     }
 }

@@ -17,21 +17,30 @@ internal static class PredictCommand
     public static Command Create(CliContext context)
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A fine-tuned model folder: the final/ (or checkpoint-N/) folder of 'rnalm finetune'.", HelpName = "DIR", Required = true };
-        var input = new Option<string>("--input") { Description = "FASTA or dot-bracket (.dbn) file; labels and structures in it are ignored.", HelpName = "FILE", Required = true };
+        var input = new Option<string>("--input") { Description = "FASTA or dot-bracket (.dbn) file; labels and structures in it are ignored. For a pair model: a CSV a_name,a_seq,b_name,b_seq[,label] (labels ignored).", HelpName = "FILE", Required = true };
+        var chunking = new TrainingOptionParsers.ChunkOptionSet();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per record (JSON Lines) with every probability." };
-        var threshold = new Option<double>("--threshold") { Description = "Token task: a nucleotide is paired at this probability; contact task: pairs at or above it form the structure.", HelpName = "P", DefaultValueFactory = _ => 0.5, CustomParser = TrainingOptionParsers.Number("--threshold", 0, 1, minimumExclusive: true) };
+        var threshold = new Option<double>("--threshold") { Description = "Token task: a nucleotide is paired at this probability; contact task: pairs at or above it form the structure; pair task: the pair interacts at this probability.", HelpName = "P", DefaultValueFactory = _ => 0.5, CustomParser = TrainingOptionParsers.Number("--threshold", 0, 1, minimumExclusive: true) };
         var batchSize = new Option<int>("--batch-size") { Description = "Records per forward pass (results do not depend on it).", HelpName = "N", DefaultValueFactory = _ => 32, CustomParser = OptionParsers.AtLeast("--batch-size", 1) };
 
-        var command = new Command("predict", "Classify sequences or predict their pairing with a model from 'rnalm finetune'.");
+        var command = new Command("predict", "Classify sequences, predict their pairing, or whether two sequences interact, with a model from 'rnalm finetune'.");
         foreach (Option option in new Option[] { checkpoint, input, json, threshold, batchSize }) command.Options.Add(option);
+        chunking.AddTo(command);
         command.SetAction(parse =>
         {
             string inputPath = parse.GetRequiredValue(input);
+            string checkpointDir = parse.GetRequiredValue(checkpoint);
+            string configPath = System.IO.Path.Combine(checkpointDir, RnaLm.Checkpoints.Checkpoint.ConfigFile);
+            if (System.IO.File.Exists(configPath) && PairPredictor.TaskOf(System.IO.File.ReadAllText(configPath)) == PairPredictor.TaskName)
+            {
+                return PredictPairs(context, checkpointDir, inputPath, parse.GetValue(threshold), parse.GetValue(json), parse.GetValue(batchSize));
+            }
             var records = SequenceFiles.Read(inputPath);
             if (records.Count == 0) throw new CliException($"{inputPath}: no records.");
             var device = TorchSetup.Device;
-            using var model = FineTuning.Load(parse.GetRequiredValue(checkpoint), context.Registry, device);
-            var predictions = TaskPredictor.Predict(model, records.Select(r => (r.Name, r.Sequence)).ToList(), parse.GetValue(batchSize), device);
+            using var model = FineTuning.Load(checkpointDir, context.Registry, device);
+            var chunkOptions = chunking.Read(parse);
+            var predictions = TaskPredictor.Predict(model, records.Select(r => (r.Name, r.Sequence)).ToList(), parse.GetValue(batchSize), device, chunkOptions);
             double cut = parse.GetValue(threshold);
             bool asJson = parse.GetValue(json);
             if (!asJson && model.Task == PredictionTask.Sequence) context.Out.WriteLine("name\tlabel\tprobability");
@@ -43,11 +52,16 @@ internal static class PredictCommand
                     context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"rnalm predict: {records[n].Source}: '{p.Name}' has {records[n].Sequence.Length} nucleotides; the model read the first {p.Nucleotides}."));
                 }
+                else if (p.Windows > 1)
+                {
+                    context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"rnalm predict: {records[n].Source}: '{p.Name}' ({records[n].Sequence.Length} nucleotides) is longer than the model; read in {p.Windows} overlapping windows."));
+                }
                 string read = records[n].Sequence[..p.Nucleotides];
                 switch (model.Task)
                 {
                     case PredictionTask.Sequence:
-                        WriteClass(context, model.Labels, p, asJson);
+                        WriteClass(context, model.Labels, p, asJson, model.Tokenizer.Options.RnaTypes);
                         break;
                     case PredictionTask.Token:
                         WritePaired(context, p, read, cut, asJson);
@@ -64,7 +78,39 @@ internal static class PredictCommand
         return command;
     }
 
-    private static void WriteClass(CliContext context, System.Collections.Generic.IReadOnlyList<string> labels, TaskPrediction p, bool asJson)
+    private static int PredictPairs(CliContext context, string checkpointDir, string inputPath, double cut, bool asJson, int batchSize)
+    {
+        var pairs = PairFiles.Read(inputPath, requireLabels: false);
+        if (pairs.Count == 0) throw new CliException($"{inputPath}: no pairs.");
+        var device = TorchSetup.Device;
+        using var model = PairPredictor.Load(checkpointDir, context.Registry, device);
+        var probabilities = PairPredictor.Probabilities(model.Model, model.Tokenizer, model.Config, pairs, batchSize, device);
+        if (!asJson) context.Out.WriteLine("a_name\tb_name\tinteracts\tprobability");
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var pair = pairs[i];
+            bool interacts = probabilities[i] >= cut;
+            if (!asJson)
+            {
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{pair.AName}\t{pair.BName}\t{(interacts ? 1 : 0)}\t{probabilities[i]:F4}"));
+                continue;
+            }
+            JsonOutput.Write(context.Out, indented: false, writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("a_name", pair.AName);
+                writer.WriteString("b_name", pair.BName);
+                writer.WriteBoolean("interacts", interacts);
+                JsonOutput.WriteRounded(writer, "probability", probabilities[i]);
+                writer.WriteEndObject();
+            });
+        }
+        context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rnalm predict: {pairs.Count} pairs of {inputPath}, pair model {checkpointDir}"));
+        return ExitCodes.Success;
+    }
+
+    private static void WriteClass(CliContext context, System.Collections.Generic.IReadOnlyList<string> labels, TaskPrediction p, bool asJson,
+        RnaLm.Tokenization.RnaTypeTokens? types)
     {
         int best = p.BestClass;
         if (!asJson)
@@ -81,6 +127,12 @@ internal static class PredictCommand
             writer.WriteStartObject("probabilities");
             for (int c = 0; c < labels.Count; c++) JsonOutput.WriteRounded(writer, labels[c], p.Values[c]);
             writer.WriteEndObject();
+            if (p.Stack is { } stack && types is not null)
+            {
+                writer.WriteStartObject("rna_types");
+                for (int k = 0; k < stack.Types.Length; k++) JsonOutput.WriteRounded(writer, types.Types[stack.Types[k]], stack.Weights[k]);
+                writer.WriteEndObject();
+            }
             writer.WriteEndObject();
         });
     }

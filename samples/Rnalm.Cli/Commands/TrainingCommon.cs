@@ -178,6 +178,26 @@ internal static class TrainingOptionParsers
     }
 
     /// <summary>Options that shrink or resize a new model (tests and experiments).</summary>
+    /// <summary>--long and --overlap: what finetune, evaluate and predict do with records longer than the model.</summary>
+    internal sealed class ChunkOptionSet
+    {
+        public Option<string> Long { get; } = new("--long") { Description = "Records longer than the model: chunk (overlapping windows; a sequence task averages the window logits, token and contact tasks average the windows covering each nucleotide or pair) or truncate (keep the first nucleotides).", HelpName = "chunk|truncate", DefaultValueFactory = _ => "chunk" };
+        public Option<int> Overlap { get; } = new("--overlap") { Description = "Tokens shared by consecutive windows of a long record.", HelpName = "N", DefaultValueFactory = _ => 128, CustomParser = OptionParsers.AtLeast("--overlap", 0) };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Long);
+            command.Options.Add(Overlap);
+        }
+
+        public ChunkOptions Read(ParseResult parse) => new(parse.GetValue(Long) switch
+        {
+            "chunk" => LongRecordPolicy.Chunk,
+            "truncate" => LongRecordPolicy.Truncate,
+            var other => throw new UsageException($"--long must be chunk or truncate (got '{other}')."),
+        }, parse.GetValue(Overlap));
+    }
+
     internal sealed class SizeOptionSet
     {
         public Option<int?> Hidden { get; } = new("--hidden") { Description = "Override hidden_size of a new model.", HelpName = "H", CustomParser = OptionParsers.OptionalAtLeast("--hidden", 1) };
