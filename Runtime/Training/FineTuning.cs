@@ -192,7 +192,7 @@ public sealed class FineTuningTask : ITrainingTask
         {
             return rows * (Math.Min(content, maxContent) + specials + (_stack is null ? 0 : 2));
         }
-        int windows = Inference.Chunking.Plan(content, maxContent, Math.Min(Math.Max(0, _chunking.Overlap), maxContent - 1)).Count;
+        int windows = Inference.Chunking.Plan(content, maxContent, ChunkOptions.WindowOverlap(_chunking.Overlap, maxContent)).Count;
         return rows * windows * (maxContent + specials + 2 * (_stack is null ? 0 : 1));
     }
 

@@ -25,10 +25,16 @@ public enum LongRecordPolicy
 
 /// <summary>How records become model inputs: the long-record policy and the overlap of consecutive windows.</summary>
 /// <param name="Policy">Chunk or truncate records longer than the model.</param>
-/// <param name="Overlap">Content tokens shared by consecutive windows (reduced to fit a window when larger).</param>
+/// <param name="Overlap">Content tokens shared by consecutive windows (at most half a window, see <see cref="WindowOverlap"/>).</param>
 public sealed record ChunkOptions(LongRecordPolicy Policy = LongRecordPolicy.Chunk, int Overlap = 128)
 {
     public static ChunkOptions Default { get; } = new();
+
+    /// <summary>
+    /// The overlap used for windows of <paramref name="maxContent"/> tokens: <paramref name="overlap"/>, but at most half
+    /// a window, so that consecutive windows always advance by at least half a window.
+    /// </summary>
+    public static int WindowOverlap(int overlap, int maxContent) => Math.Clamp(overlap, 0, maxContent / 2);
 }
 
 /// <summary>
@@ -162,7 +168,7 @@ public sealed class TaskInputs
             isLong[i] = content > maxContent;
             int covered = isLong[i] && chunking.Policy == LongRecordPolicy.Truncate ? maxContent : content;
             var contentIds = ids.AsSpan(leading, covered).ToArray();
-            var chunked = Chunking.Split(contentIds, 0, 0, maxContent, Math.Min(Math.Max(0, chunking.Overlap), maxContent - 1));
+            var chunked = Chunking.Split(contentIds, 0, 0, maxContent, ChunkOptions.WindowOverlap(chunking.Overlap, maxContent));
             plans[i] = new RecordPlan(ids, leading, trailing, chunked, stack?[i]);
         }
         return new TaskInputs(plans, isLong, tokenizer);
