@@ -196,14 +196,22 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void TokenizeUsageErrorsExitWithCode2()
     {
-        AssertCleanError(Rnalm("tokenize", "ACGU"), 2, "--checkpoint", "--model");
-        AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--checkpoint", Fixtures.Models("splicebert"), "ACGU"), 2, "exactly one");
+        AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--checkpoint", Fixtures.Models("splicebert"), "ACGU"), 2, "at most one");
         AssertCleanError(Rnalm("tokenize", "--model", "no-such-model", "ACGU"), 2, "no-such-model", "splicebert");
         AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--padding", "max_length", "ACGU"), 2, "--max-length");
         AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--padding", "sideways", "ACGU"), 2, "sideways");
         AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--max-length", "0", "ACGU"), 2, "--max-length");
         AssertCleanError(Rnalm("tokenize", "--model", "splicebert"), 2, "argument missing", "tokenize");
         AssertCleanError(Rnalm("frobnicate"), 2, "frobnicate");
+    }
+
+    [Fact]
+    public void TokenizeUsesTheBuiltInModelByDefaultLikeTheOtherCommands()
+    {
+        var byDefault = Succeeds("tokenize", "ACGUN");
+        var builtIn = Succeeds("tokenize", "--checkpoint", Path.Combine(AppContext.BaseDirectory, "models", "rnalm-mini"), "ACGUN");
+        Assert.Equal(builtIn.Out, byDefault.Out);
+        Assert.Equal("{\"input_ids\":[1,6,7,8,9,10,2],\"attention_mask\":[1,1,1,1,1,1,1]}", byDefault.Out.Trim());
     }
 
     [Fact]
@@ -498,9 +506,10 @@ public sealed class CliTests : IDisposable
         var lists = json.RootElement.EnumerateArray().Select(ParseCandidates).ToArray();
         Assert.Equal(2, lists.Length);
         Assert.All(lists, list => Assert.Equal(3, list.Length));
-        // Each list fills its own mask; the other mask is a special token and is dropped from the sequence.
-        Assert.All(lists[0], c => Assert.Equal(Filled("GGUC<mask>CUCUGGUAGACC", c), c.Sequence));
-        Assert.All(lists[1], c => Assert.Equal(Filled("GGUCCUCUGG<mask>UAGACC", c), c.Sequence));
+        // As the Hugging Face pipeline writes it: each list fills its own mask and, with several masks, the sequence
+        // keeps the special tokens, so the other mask stays where it is.
+        Assert.All(lists[0], c => Assert.Equal("<cls>GGUC" + c.TokenStr + "CUCUGG<mask>UAGACC<eos>", c.Sequence));
+        Assert.All(lists[1], c => Assert.Equal("<cls>GGUC<mask>CUCUGG" + c.TokenStr + "UAGACC<eos>", c.Sequence));
     }
 
     [Fact]

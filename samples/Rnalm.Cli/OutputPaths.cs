@@ -18,9 +18,9 @@ internal static class OutputPaths
     /// Usage errors (exit code 2) for the refusals, a runtime error for the missing folder.
     /// </summary>
     /// <param name="output">The <c>--output</c> value as given.</param>
-    /// <param name="checkpoint">The <c>--checkpoint</c> folder as given.</param>
+    /// <param name="checkpoint">The <c>--checkpoint</c> folder as given, or null for a command without one.</param>
     /// <param name="inputs">Input files with a description for the message, e.g. ("in.fasta", "the input FASTA file").</param>
-    public static void CheckFile(string output, string checkpoint, params (string? Path, string Description)[] inputs)
+    public static void CheckFile(string output, string? checkpoint, params (string? Path, string Description)[] inputs)
     {
         var status = FileProbe.Stat(output);
         if (status.Kind == FileKind.Directory)
@@ -40,7 +40,7 @@ internal static class OutputPaths
         {
             throw new CliException($"The folder of --output '{output}' ('{folder}') does not exist.");
         }
-        if (status.Kind != FileKind.Missing && FileProbe.Stat(checkpoint).Kind == FileKind.Directory)
+        if (status.Kind != FileKind.Missing && checkpoint is not null && FileProbe.Stat(checkpoint).Kind == FileKind.Directory)
         {
             bool inCheckpoint = FileProbe.SameObject(folder, checkpoint)
                 || Directory.EnumerateFiles(checkpoint).Any(file => FileProbe.SameObject(file, output));

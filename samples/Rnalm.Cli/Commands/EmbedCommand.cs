@@ -528,7 +528,8 @@ internal static class EmbedCommand
             // Pooled rows go out in input order (a .npy/.npz row is a record; safetensors keys are ordered anyway).
             foreach (var pending in window)
             {
-                foreach (var (_, key) in Keys.Mean.Concat(Keys.Bos)) sink.Row(pending.Index, 0, pending.Record.Name, key, pending.Pooled[key]);
+                int part = 1 << 15; // after the record's per-token tensors
+                foreach (var (_, key) in Keys.Mean.Concat(Keys.Bos)) sink.Row(pending.Index, part++, pending.Record.Name, key, pending.Pooled[key]);
                 sink.RecordDone(pending.Record.Name);
             }
         }

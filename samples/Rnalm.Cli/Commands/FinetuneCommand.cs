@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using RnaLm.Checkpoints;
+using RnaLm.Cli.Plots;
 using RnaLm.Models;
 using RnaLm.Training;
 using TorchSharp;
@@ -126,8 +127,9 @@ internal static class FinetuneCommand
                 ["initialisation"] = fromScratch ? "random" : Path.GetFullPath(checkpointDir),
             };
             if (evalPath is not null) info["eval"] = Path.GetFullPath(evalPath);
-            var runner = new Trainer(fineTuning, options with { RunInfo = info }, outputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
+            var runner = new Trainer(fineTuning, options with { RunInfo = info }, outputDir, context.Error, interactive: context.ErrorIsTerminal);
             var result = runner.Run(resumeFrom);
+            TrainingCurvesFile.Write(context, "finetune", outputDir, result.FinalModel ?? result.LastCheckpoint);
             JsonOutput.Write(context.Out, indented: true, writer =>
             {
                 writer.WriteStartObject();
