@@ -49,7 +49,7 @@ public sealed class WorkflowTests : IDisposable
         };
         foreach (string arg in new[]
         {
-            "-s", Snakefile(), "--directory", _temp, "--cores", "2", "--config",
+            "-s", Snakefile(), "--directory", _temp, "--cores", "2", "--printshellcmds", "--config",
             $"input={fasta}", $"output={merged}", "format=npz", "shards=3",
             $"rnalm={Path.Combine(AppContext.BaseDirectory, "rnalm")}",
             $"embed_args=--checkpoint {Fixtures.Models("splicebert")} --include mean,bos --long chunk",
