@@ -88,6 +88,19 @@ public sealed class PictureTests : IDisposable
     }
 
     [Fact]
+    public void EmbedDrawsAttentionMapsForTheChosenLayers()
+    {
+        string fasta = Path.Combine(_temp, "a.fasta");
+        File.WriteAllText(fasta, ">a\nACGUACGUAGGCUA\n>b\nGGGAAACCC\n");
+        string pictures = Path.Combine(_temp, "attention");
+        Succeeds("embed", "--checkpoint", Fixtures.Models("splicebert"), "--input", fasta, "--output", Path.Combine(_temp, "a.safetensors"),
+            "--attentions", "--layers", "1,-1", "--png", pictures);
+        Assert.Equal(new[] { "a.attention.1.png", "a.attention.2.png", "b.attention.1.png", "b.attention.2.png" }, Directory.GetFiles(pictures).Select(Path.GetFileName).Order());
+        Assert.All(Directory.GetFiles(pictures), file => PngSize(file));
+        AssertCleanError(Rnalm("embed", "--checkpoint", Fixtures.Models("splicebert"), "--input", fasta, "--output", Path.Combine(_temp, "b.safetensors"), "--png", pictures), 2, "--attentions");
+    }
+
+    [Fact]
     public void TrainingCurvesAreDrawnFromTheHistoryInTrainerState()
     {
         string state = Path.Combine(_temp, "trainer_state.json");

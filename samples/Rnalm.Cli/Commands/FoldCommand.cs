@@ -156,8 +156,11 @@ internal static class FoldCommand
         {
             model.Module.eval();
             using var inference = torch.inference_mode();
+            // The structures go to stdout as they come: a bar is drawn only when stdout does not share the terminal.
+            var progress = new RnaLm.Training.ProgressReporter(context.Error, context.ErrorIsTerminal && Console.IsOutputRedirected, "fold", inputs.Count) { Unit = "sequences" };
             for (int n = 0; n < inputs.Count; n++)
             {
+                if (n > 0) progress.Report(n, encodings[n - 1].Length);
                 // One sequence per forward pass: the reference SS head gives NaN on padded batches (models.md §2.5).
                 var map = Predict(model, encodings[n], device, inputs[n]);
                 var tokens = tokenizer.Tokenize(inputs[n].Sequence);
@@ -196,6 +199,8 @@ internal static class FoldCommand
                     contactMaps.Add(new KeyValuePair<string, Tensor>($"{inputs[n].Name}.{ContactMapKey}", map));
                 }
             }
+            progress.Report(inputs.Count, encodings[^1].Length);
+            progress.Finish();
             if (settings.Output is not null)
             {
                 var metadata = new Dictionary<string, string>(StringComparer.Ordinal)

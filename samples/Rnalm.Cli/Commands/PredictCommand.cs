@@ -34,7 +34,15 @@ internal static class PredictCommand
             if (records.Count == 0) throw new CliException($"{inputPath}: no records.");
             var device = TorchSetup.Device;
             using var model = FineTuning.Load(parse.GetRequiredValue(checkpoint), context.Registry, device);
-            var predictions = TaskPredictor.Predict(model, records.Select(r => (r.Name, r.Sequence)).ToList(), parse.GetValue(batchSize), device);
+            // In parts of 256 records, for progress; a record's prediction does not depend on the others.
+            var progress = new ProgressReporter(context.Error, context.ErrorIsTerminal, "predict", records.Count) { Unit = "records" };
+            var predictions = new System.Collections.Generic.List<TaskPrediction>(records.Count);
+            foreach (var part in records.Chunk(256))
+            {
+                predictions.AddRange(TaskPredictor.Predict(model, part.Select(r => (r.Name, r.Sequence)).ToList(), parse.GetValue(batchSize), device));
+                progress.Report(predictions.Count, part.Sum(r => (long)r.Sequence.Length));
+            }
+            progress.Finish();
             double cut = parse.GetValue(threshold);
             var svgFolder = parse.GetValue(svg) is { } svgPath ? new Plots.PictureFolder(svgPath, "--svg", (inputPath, "the input file")) : null;
             var pngFolder = parse.GetValue(png) is { } pngPath ? new Plots.PictureFolder(pngPath, "--png", (inputPath, "the input file")) : null;
