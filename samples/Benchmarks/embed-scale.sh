@@ -2,11 +2,14 @@
 # Embedding at scale (docs/benchmarks.md, "Embedding at scale"): generates 100,000 FASTA records from ../shared/data in
 # /tmp, embeds them with `rnalm embed --include mean` while sampling the resident size, runs the same job sharded 4 ways
 # through workflow/Snakefile and compares the vectors with numpy, and compares embed's rate with the forward-only rate.
-# Usage: samples/Benchmarks/embed-scale.sh [records] [threads]   (needs snakemake and python3-numpy)
+# Usage: samples/Benchmarks/embed-scale.sh [records] [threads] [rate-records]   (needs Debian's snakemake and python3-numpy)
+# RNALM_BENCH_MODEL chooses the checkpoint of the 100,000-record runs (default: the built-in rnalm-mini); the rate
+# comparison always uses rnalm-mini on the first rate-records records (default 2,000).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 RECORDS=${1:-100000}
 THREADS=${2:-1}
+RATE_RECORDS=${3:-2000}
 SHARED=${RNALM_SHARED:-../shared}
 WORK=${RNALM_BENCH_DIR:-/tmp/rnalm-embed-scale}
 mkdir -p "$WORK"
@@ -16,7 +19,8 @@ dotnet build -c Release samples/Rnalm.Cli -v q -nologo >/dev/null
 dotnet build -c Release samples/Benchmarks -v q -nologo >/dev/null
 RNALM=$PWD/samples/Rnalm.Cli/bin/Release/net10.0/rnalm
 BENCH=$PWD/samples/Benchmarks/bin/Release/net10.0/rnalm-benchmarks
-MODEL=$PWD/models/rnalm-mini
+MINI=$PWD/models/rnalm-mini
+MODEL=${RNALM_BENCH_MODEL:-$MINI}
 
 # The records: every sequence of the nRC, bpRNA and ArchiveII files, repeated under new names until there are enough.
 FASTA=$WORK/records.fasta
@@ -70,7 +74,7 @@ snakemake -s workflow/Snakefile --directory "$WORK" --cores 2 --quiet --config i
 echo "wall $(( $(date +%s) - START )) s"
 for f in "$WORK"/out-sharded.npz.shards/*.log; do tail -1 "$f"; done
 
-python3 - "$WORK/out-whole.npz" "$WORK/out-sharded.npz" <<'PY'
+/usr/bin/python3 - "$WORK/out-whole.npz" "$WORK/out-sharded.npz" <<'PY'
 import sys, json, numpy as np
 a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
 assert (a["names"] == b["names"]).all(), "record names differ"
@@ -79,7 +83,7 @@ print(f"numpy: {a['mean'].shape[0]} x {a['mean'].shape[1]} vectors; names equal;
       f"identical: {np.array_equal(a['mean'], b['mean'])}; policy {json.loads(str(a['metadata']))['long_policy']}")
 PY
 
-echo "== embed rate against the forward-only rate, first 10,000 records"
-head -n 20000 "$FASTA" > "$WORK/first10k.fasta"
-"$BENCH" forward-rate "$WORK/first10k.fasta" "$MODEL" 10000 8192 "$THREADS"
-"$RNALM" embed --checkpoint "$MODEL" --input "$WORK/first10k.fasta" --output "$WORK/out-10k.npz" --format npz --include mean --long truncate --threads "$THREADS" 2>&1 | tail -1
+echo "== embed rate against the forward-only rate: rnalm-mini, first $RATE_RECORDS records, --long truncate"
+head -n $((2 * RATE_RECORDS)) "$FASTA" > "$WORK/rate.fasta"
+"$BENCH" forward-rate "$WORK/rate.fasta" "$MINI" "$RATE_RECORDS" 8192 "$THREADS"
+"$RNALM" embed --checkpoint "$MINI" --input "$WORK/rate.fasta" --output "$WORK/out-rate.npz" --format npz --include mean --long truncate --threads "$THREADS" 2>&1 | tail -1

@@ -138,6 +138,7 @@ internal static class Charts
                 right.LegendText = "held-out accuracy";
                 right.MarkerSize = 7;
                 plot.Axes.Right.Label.Text = "accuracy";
+                plot.Axes.SetLimitsY(0, 1, plot.Axes.Right);
             }
         }
         plot.Title(title);
