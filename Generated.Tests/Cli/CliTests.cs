@@ -231,7 +231,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void HelpIsAvailableForEveryCommand()
     {
-        foreach (string[] args in new[] { new[] { "--help" }, ["models", "--help"], ["tokenize", "--help"], ["embed", "--help"], ["fill-mask", "--help"], ["fold", "--help"] })
+        foreach (string[] args in new[] { new[] { "--help" }, ["models", "--help"], ["tokenize", "--help"], ["embed", "--help"], ["merge", "--help"], ["fill-mask", "--help"], ["fold", "--help"] })
         {
             var result = Succeeds(args);
             Assert.Contains("Usage:", result.Out);
