@@ -189,9 +189,10 @@ internal static class EmbedCommand
         var embedder = new Embedder(context, settings, checkpoint, device);
         var target = toStdout ? OutputTarget.Stream(() => { context.Out.Flush(); return context.OpenStandardOutput(); }, "standard output") : OutputTarget.File(settings.Output);
         var progress = new ProgressReporter(context.Error, context.ErrorIsTerminal, "embed", total is int t ? end - first : 0) { Unit = "records" };
-        using var sink = new EmbeddingSink(settings, target, embedder.Keys);
+        EmbeddingSink? sink = null;
         try
         {
+            sink = new EmbeddingSink(settings, target, embedder.Keys);
             var records = FastaReader.Read(settings.Input).Select((record, i) => (record, i)).Where(r => r.i >= first && r.i < end);
             embedder.Run(records, sink, progress);
             progress.Finish();
@@ -202,6 +203,10 @@ internal static class EmbedCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not FileNotFoundException)
         {
             throw OutputPaths.WriteFailed(settings.Output, e);
+        }
+        finally
+        {
+            sink?.Dispose();
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
