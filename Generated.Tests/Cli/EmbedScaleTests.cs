@@ -194,6 +194,29 @@ public sealed class EmbedScaleTests : IDisposable
         AssertCleanError(Rnalm("embed", "--checkpoint", Splicebert, "--input", damaged, "--output", Path.Combine(_temp, "d.npy"), "--format", "npy", "--include", "mean"), 1, damaged);
     }
 
+    [Fact]
+    public void OtherCommandsReadGzipAndStandardInputAndRefuseOutputDash()
+    {
+        string fasta = Path.Combine(_temp, "fold.fasta");
+        File.WriteAllText(fasta, ">tar\nGGUCUCUCUGGUUAGACCAGAUCUGAGCCU\n");
+        var plain = Succeeds("fold", "--checkpoint", Fixtures.Models("ernierna-ss"), "--input", fasta);
+        var gzipped = new MemoryStream();
+        using (var gzip = new GZipStream(gzipped, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(File.ReadAllBytes(fasta));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(["fold", "--checkpoint", Fixtures.Models("ernierna-ss"), "--input", "-"], stdout, stderr, () => new MemoryStream(gzipped.ToArray()), null);
+        Assert.True(code == 0, stderr.ToString());
+        Assert.Equal(plain.Out, stdout.ToString());
+
+        string gz = Path.Combine(_temp, "mlm.fasta.gz");
+        File.WriteAllBytes(gz, gzipped.ToArray());
+        Assert.Equal(Succeeds("evaluate", "--input", fasta, "--json").Out, Succeeds("evaluate", "--input", gz, "--json").Out);
+
+        AssertCleanError(Rnalm("fold", "--checkpoint", Fixtures.Models("ernierna-ss"), "--input", fasta, "--output", "-"), 2, "--output -");
+        AssertCleanError(Rnalm("pretrain", "--train", fasta, "--output", "-"), 2, "--output -");
+        Assert.False(File.Exists("-") || Directory.Exists("-"));
+    }
+
     [Theory]
     [InlineData("safetensors")]
     [InlineData("npz")]

@@ -22,6 +22,7 @@ internal static class OutputPaths
     /// <param name="inputs">Input files with a description for the message, e.g. ("in.fasta", "the input FASTA file").</param>
     public static void CheckFile(string output, string? checkpoint, params (string? Path, string Description)[] inputs)
     {
+        RefuseStandardOutput(output, "a file");
         var status = FileProbe.Stat(output);
         if (status.Kind == FileKind.Directory)
         {
@@ -61,6 +62,7 @@ internal static class OutputPaths
     /// <param name="inputs">Input files and folders with the option that names them, e.g. ("train.fasta", "--train").</param>
     public static void CheckRunFolder(string output, params (string? Path, string Option)[] inputs)
     {
+        RefuseStandardOutput(output, "a folder");
         var status = FileProbe.Stat(output);
         if (status.Kind is not (FileKind.Missing or FileKind.Directory))
         {
@@ -75,6 +77,18 @@ internal static class OutputPaths
                 throw new UsageException(
                     $"--output '{output}' is or contains {option} '{input}'; a run writes and deletes folders inside --output, so choose another folder.");
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>-</c> means standard output only where a command can write its result there (<c>embed</c>, <c>merge</c>); for
+    /// the others it is a usage error rather than a file or folder named <c>-</c>.
+    /// </summary>
+    private static void RefuseStandardOutput(string output, string what)
+    {
+        if (TextInput.IsStandardStream(output))
+        {
+            throw new UsageException($"--output - (standard output) is not possible here: this command writes {what}, and its stdout carries other results; give a path.");
         }
     }
 
