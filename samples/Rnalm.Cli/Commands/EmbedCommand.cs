@@ -93,7 +93,7 @@ internal static class EmbedCommand
         var device = TorchSetup.Device;
         using var checkpoint = Checkpoint.Load(settings.Checkpoint, context.Registry, device);
         var tokenizer = checkpoint.Tokenizer;
-        int[] lengths = records.Select(r => tokenizer.Encode(r.Sequence).Length).ToArray();
+        int[] lengths = records.Select(r => RecordEncoding.Encode(tokenizer, r.Sequence, RecordEncoding.Origin(settings.Input, r)).Length).ToArray();
         CheckLengths(settings.Input, records, lengths, tokenizer.Options.ModelMaxLength);
 
         var outputs = new List<KeyValuePair<string, Tensor>>[records.Count];
