@@ -80,10 +80,13 @@ public static class LibTorch
             .ToList();
     }
 
-    /// <summary>Loads the two native libraries from the first of <paramref name="directories"/> that holds each one
-    /// (or from the system library path), without touching TorchSharp.</summary>
-    internal static LibTorchLibraries LoadFrom(IReadOnlyList<string> directories) =>
-        new(LoadLibrary(NativeFile.TorchCpu, directories), LoadLibrary(NativeFile.LibTorchSharp, directories));
+    /// <summary>Loads the two native libraries from the first of <paramref name="directories"/> that holds each one,
+    /// without touching TorchSharp.</summary>
+    /// <param name="directories">The folders to search, in order.</param>
+    /// <param name="trySystemPath">Whether a library in none of the folders is tried on the system library path (by
+    /// file name); the tests turn it off because their process has libtorch loaded already, which a load by name finds.</param>
+    internal static LibTorchLibraries LoadFrom(IReadOnlyList<string> directories, bool trySystemPath = true) =>
+        new(LoadLibrary(NativeFile.TorchCpu, directories, trySystemPath), LoadLibrary(NativeFile.LibTorchSharp, directories, trySystemPath));
 
     private enum NativeFile
     {
@@ -101,10 +104,14 @@ public static class LibTorch
         _ => "libLibTorchSharp.so",
     };
 
-    private static string LoadLibrary(NativeFile file, IReadOnlyList<string> directories)
+    private static string LoadLibrary(NativeFile file, IReadOnlyList<string> directories, bool trySystemPath)
     {
         string name = FileName(file);
         string? path = directories.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+        if (path is null && !trySystemPath)
+        {
+            throw new LibTorchLoadException(NotFoundMessage(file, name, directories, systemPathTried: false), name, null, directories, null);
+        }
         try
         {
             NativeLibrary.Load(path ?? name);
@@ -115,7 +122,7 @@ public static class LibTorch
             string reason = LoaderReason(e.Message);
             if (path is null && IsNotFound(reason, name))
             {
-                throw new LibTorchLoadException(NotFoundMessage(file, name, directories), name, null, directories, e);
+                throw new LibTorchLoadException(NotFoundMessage(file, name, directories, systemPathTried: true), name, null, directories, e);
             }
             string where = path ?? name;
             throw new LibTorchLoadException(
@@ -140,7 +147,7 @@ public static class LibTorch
         || reason.Contains("no such file", StringComparison.OrdinalIgnoreCase)
         || reason.Contains("could not be found", StringComparison.OrdinalIgnoreCase);
 
-    private static string NotFoundMessage(NativeFile file, string name, IReadOnlyList<string> directories)
+    private static string NotFoundMessage(NativeFile file, string name, IReadOnlyList<string> directories, bool systemPathTried)
     {
         string searched = directories.Count == 0 ? "(none)" : string.Join(", ", directories);
         string source = file == NativeFile.LibTorchSharp
@@ -148,7 +155,8 @@ public static class LibTorch
             : HostRid == "linux-x64"
                 ? $"RnaLm.Runtime brings it through its dependency {CpuPackage} {Version}, whose build assets copy it to runtimes/{HostRid}/native/ in the output folder: make sure that package is restored and its assets are not excluded (ExcludeAssets), and that the application was built for {HostRid}."
                 : $"RnaLm.Runtime brings libtorch for linux-x64 only; on {HostRid} add <PackageReference Include=\"{CpuPackage}\" Version=\"{Version}\" /> to the application.";
-        return $"libtorch could not be loaded: {name} is in none of the folders the .NET runtime searches for this application's native libraries ({searched}), nor on the system library path. {source}";
+        string systemPath = systemPathTried ? ", nor on the system library path" : "";
+        return $"libtorch could not be loaded: {name} is in none of the folders the .NET runtime searches for this application's native libraries ({searched}){systemPath}. {source}";
     }
 
     /// <summary>What a loader error means and what to do about it, for the failures seen in practice.</summary>
