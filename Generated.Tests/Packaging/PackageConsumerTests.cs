@@ -79,7 +79,7 @@ public sealed class PackageConsumerTests
             var environment = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = packages };
             string versionProperty = "-p:RnaLmPackageVersion=" + version;
 
-            var restore = Dotnet(consumer, environment, "restore", "PackageConsumer.csproj", versionProperty, "--disable-build-servers", "-nologo");
+            var restore = Dotnet(consumer, environment, "restore", "MyRnaModels.csproj", versionProperty, "--disable-build-servers", "-nologo");
             Assert.True(restore.ExitCode == 0, "restore failed:\n" + restore.Output);
 
             // Build and run the consumer as written.
@@ -87,13 +87,13 @@ public sealed class PackageConsumerTests
             Assert.True(build.ExitCode == 0, "the consumer does not build:\n" + build.Output);
             Assert.DoesNotMatch(@"\.g\.cs\(\d+,\d+\): warning", build.Output);
             string bin = Path.Combine(consumer, "bin", Configuration, "net10.0");
-            var run = Dotnet(consumer, environment, Path.Combine(bin, "PackageConsumer.dll"));
+            var run = Dotnet(consumer, environment, Path.Combine(bin, "MyRnaModels.dll"));
             Assert.True(run.ExitCode == 0, "the consumer failed:\n" + run.Output);
             CheckRun(run.Output, bin);
             CheckNativeFix(consumer, bin);
 
             // A mistake in the spec: 5 heads do not divide the hidden size 32.
-            string specPath = Path.Combine(consumer, "pkgrna.model.json");
+            string specPath = Path.Combine(consumer, "minibert.model.json");
             string spec = File.ReadAllText(specPath);
             const string Marker = "\"heads\": 4";
             Assert.Single(Regex.Matches(spec, Regex.Escape(Marker)));
@@ -110,9 +110,9 @@ public sealed class PackageConsumerTests
                     Id: m.Groups["id"].Value, Message: m.Groups["message"].Value))
                 .Distinct()
                 .ToList();
-            var specErrors = errors.Where(e => e.File == "pkgrna.model.json").ToList();
+            var specErrors = errors.Where(e => e.File == "minibert.model.json").ToList();
             Assert.True(specErrors.Count == 1 && (specErrors[0].Id, specErrors[0].Line, specErrors[0].Column) == ("RNA3001", line, column),
-                $"expected one RNA3001 at pkgrna.model.json({line},{column}), got [{string.Join("; ", specErrors)}]\n{failing.Output}");
+                $"expected one RNA3001 at minibert.model.json({line},{column}), got [{string.Join("; ", specErrors)}]\n{failing.Output}");
             Assert.Contains("not divisible by the number of attention heads 5", specErrors[0].Message, StringComparison.Ordinal);
 
             _output.WriteLine($"pack {pack.Elapsed.TotalSeconds:F1} s, restore {restore.Elapsed.TotalSeconds:F1} s, build {build.Elapsed.TotalSeconds:F1} s, " +
@@ -128,6 +128,38 @@ public sealed class PackageConsumerTests
             {
             }
         }
+    }
+
+    /// <summary>
+    /// README's package route shows exactly the spec and program this test builds, its output lines, and the version
+    /// of <c>VersionPrefix</c> in Directory.Build.props wherever it names the package version.
+    /// </summary>
+    [Fact]
+    public void ReadmeShowsTheTestedConsumerAndTheCurrentVersion()
+    {
+        string root = GeneratorHarness.RepoRoot();
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
+        int start = readme.IndexOf("## Use RnaLm in your project", StringComparison.Ordinal);
+        int end = readme.IndexOf("## Fresh clone: two commands", StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, "README.md must have the package section before \"Fresh clone: two commands\"");
+        string section = readme[start..end];
+        var blocks = Regex.Matches(section, @"^```(?<lang>\w+)\n(?<body>.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline)
+            .Select(m => (Lang: m.Groups["lang"].Value, Body: m.Groups["body"].Value))
+            .ToList();
+        string Read(string file) => File.ReadAllText(Path.Combine(ConsumerSource, file)).Replace("\r\n", "\n", StringComparison.Ordinal);
+        Assert.Contains(("json", Read("minibert.model.json")), blocks);
+        Assert.Contains(("csharp", Read("Program.cs")), blocks);
+        Assert.Contains(blocks, b => b.Lang == "text" && b.Body.Contains("shape: [1, 12, 32]\n", StringComparison.Ordinal)
+            && b.Body.Contains($"parameters: {ExpectedParameters} counted, {ExpectedParameters} declared\n", StringComparison.Ordinal));
+
+        string props = File.ReadAllText(Path.Combine(root, "Directory.Build.props"));
+        string version = Regex.Match(props, "<VersionPrefix>(?<v>[^<]+)</VersionPrefix>").Groups["v"].Value;
+        Assert.NotEmpty(version);
+        var named = Regex.Matches(section, @"Include=""RnaLm\.Generator"" Version=""(?<v>[^""]+)""|--version (?<v>\S+)|\((?<v>\d+\.\d+\.\d+)\)")
+            .Select(m => m.Groups["v"].Value)
+            .ToList();
+        Assert.Equal(3, named.Count);
+        Assert.All(named, v => Assert.Equal(version, v));
     }
 
     /// <summary>
@@ -258,7 +290,7 @@ public sealed class PackageConsumerTests
     }
 
     private DotnetResult Build(string consumer, IReadOnlyDictionary<string, string?> environment, string versionProperty) =>
-        Dotnet(consumer, environment, "build", "PackageConsumer.csproj", "--no-restore", "-c", Configuration, versionProperty,
+        Dotnet(consumer, environment, "build", "MyRnaModels.csproj", "--no-restore", "-c", Configuration, versionProperty,
             "--disable-build-servers", "-nologo", "-clp:NoSummary");
 
     private DotnetResult Dotnet(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args) =>

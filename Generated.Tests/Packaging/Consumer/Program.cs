@@ -1,18 +1,18 @@
-using PackageConsumer.Models;
+using MyRnaModels.Models;
 using RnaLm.Native;
 using TorchSharp;
 
-// Load libtorch first: a problem with the native libraries is reported here, naming the file and the reason.
+// Load libtorch first: if a native library cannot load, the exception names the file and the reason.
 var libraries = LibTorch.Load();
 Console.WriteLine($"libtorch: {libraries.TorchCpu}");
 
 // The generator registered the spec's variant in this project's catalog (namespace = RootNamespace).
-var variant = PackageConsumer.ModelCatalog.Registry.GetVariant("pkgrna");
-var config = (PkgRnaConfig)variant.Config;
+var variant = MyRnaModels.ModelCatalog.Registry.GetVariant("minibert");
+var config = (MiniBertConfig)variant.Config;
 var tokenizer = variant.CreateTokenizer();
 
 torch.manual_seed(2024);
-using var model = new PkgRnaModel(config);
+using var model = new MiniBertModel(config);
 model.eval();
 
 var encoded = tokenizer.Encode("ACGUACGUNN");
