@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 using TorchSharp;
 
 namespace RnaLm.Native;
@@ -165,10 +166,10 @@ public static class LibTorch
 
     private static string Explain(NativeFile file, string where, string reason)
     {
-        const string Prefix = "\n";
+        // The explanation goes on its own line after the loader's message.
         string fileName = Path.GetFileName(where);
 
-        var missing = System.Text.RegularExpressions.Regex.Match(reason, @"^(?<lib>[^\s:]+): cannot open shared object file");
+        var missing = Regex.Match(reason, @"^(?<lib>[^\s:]+): cannot open shared object file");
         if (missing.Success && missing.Groups["lib"].Value != where)
         {
             string lib = missing.Groups["lib"].Value;
@@ -178,39 +179,39 @@ public static class LibTorch
                     ? " libgomp is the GNU OpenMP runtime; install it with the system's package manager (Debian and Ubuntu: apt-get install libgomp1)."
                     : $" {lib} is the GNU OpenMP runtime that {CpuPackage} ships next to libtorch_cpu.so, so that folder is incomplete: rebuild the application, and if the file is missing from the package in the NuGet cache too, delete that package folder and restore again."
                 : " Put it next to that file or install the system package that provides it; `ldd " + where + "` lists every library it needs and marks the missing ones.";
-            return $"{Prefix}{fileName} needs {lib}, which is neither in {folder} nor on the system library path.{advice}";
+            return $"\n{fileName} needs {lib}, which is neither in {folder} nor on the system library path.{advice}";
         }
 
-        var cxx = System.Text.RegularExpressions.Regex.Match(reason, @"version `(?<version>GLIBCXX_[0-9.]+)' not found");
+        var cxx = Regex.Match(reason, @"version `(?<version>GLIBCXX_[0-9.]+)' not found");
         if (cxx.Success)
         {
             string version = cxx.Groups["version"].Value;
             if (file == NativeFile.LibTorchSharp && version == "GLIBCXX_3.4.32")
             {
-                return $"{Prefix}This system's C++ runtime (libstdc++.so.6, e.g. Debian 12's) stops before GLIBCXX_3.4.32, which TorchSharp's {fileName} declares but never uses. " +
+                return $"\nThis system's C++ runtime (libstdc++.so.6, e.g. Debian 12's) stops before GLIBCXX_3.4.32, which TorchSharp's {fileName} declares but never uses. " +
                     "RnaLm.Runtime's build targets (buildTransitive/RnaLm.Runtime.targets; build/TorchSharpNativeFix.targets in the RnaLm repository) put a copy that marks that requirement optional into the output folder when the build machine needs it. " +
                     "This file is the unpatched one: the application was built on a machine whose libstdc++ has GLIBCXX_3.4.32, built with RnaLmPatchLibTorchSharp=false, or copied from elsewhere. " +
                     "Build it on this machine, or install a libstdc++ from GCC 13 or later.";
             }
-            return $"{Prefix}This system's C++ runtime (libstdc++.so.6) is older than {fileName} needs ({version}): install a newer libstdc++ (from a newer GCC) or run on a newer distribution.";
+            return $"\nThis system's C++ runtime (libstdc++.so.6) is older than {fileName} needs ({version}): install a newer libstdc++ (from a newer GCC) or run on a newer distribution.";
         }
 
-        var c = System.Text.RegularExpressions.Regex.Match(reason, @"version `(?<version>GLIBC_[0-9.]+)' not found");
+        var c = Regex.Match(reason, @"version `(?<version>GLIBC_[0-9.]+)' not found");
         if (c.Success)
         {
             string installed = InstalledGlibc() is { } v ? "glibc " + v : "the installed glibc";
-            return $"{Prefix}This system's C library ({installed}) is older than the {c.Groups["version"].Value} that {fileName} needs: run on a newer distribution.";
+            return $"\nThis system's C library ({installed}) is older than the {c.Groups["version"].Value} that {fileName} needs: run on a newer distribution.";
         }
 
         if (reason.Contains("invalid ELF header", StringComparison.Ordinal) || reason.Contains("file too short", StringComparison.Ordinal)
             || reason.Contains("not a mach-o file", StringComparison.OrdinalIgnoreCase))
         {
-            return $"{Prefix}{fileName} is not a valid shared library for this system (truncated, damaged or built for another operating system): delete the output folder and rebuild; if the copy in the NuGet cache is damaged too, delete that package folder and restore again.";
+            return $"\n{fileName} is not a valid shared library for this system (truncated, damaged or built for another operating system): delete the output folder and rebuild; if the copy in the NuGet cache is damaged too, delete that package folder and restore again.";
         }
 
         if (reason.Contains("wrong ELF class", StringComparison.Ordinal) || reason.Contains("incompatible architecture", StringComparison.Ordinal))
         {
-            return $"{Prefix}{fileName} is built for another processor architecture than this {RuntimeInformation.ProcessArchitecture} process ({HostRid}).";
+            return $"\n{fileName} is built for another processor architecture than this {RuntimeInformation.ProcessArchitecture} process ({HostRid}).";
         }
 
         return "";
