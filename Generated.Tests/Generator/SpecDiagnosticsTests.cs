@@ -749,12 +749,12 @@ public class SpecDiagnosticsTests
     }
 
     [Fact]
-    public void RNA3104_PairPriorWithOneHead_IsAWarning()
+    public void RNA3005_PairPriorWithOneHead()
     {
         var json = Tiny(("dims", Dims(heads: "1")), ("attention", "{ \"biases\": { \"pair_prior\": {} } }"));
-        var d = Only(Parse(json), "RNA3104", Warning, (5, 49), (5, 50));
+        var d = Only(Parse(json), "RNA3005", Error, (5, 49), (5, 50));
         Assert.Equal("1", Covered(json, d));
-        Assert.Equal("With 1 attention head(s) the pair prior's MLP 1 -> heads/2 -> heads has no hidden units (heads/2 is 0), so the prior is a constant bias", Message(d));
+        Assert.Equal("The attention pair prior cannot be used with 1 attention head: its MLP 1 -> heads/2 -> heads needs at least 2 heads", Message(d));
     }
 
     [Fact]

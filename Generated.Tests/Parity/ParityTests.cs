@@ -99,6 +99,51 @@ public sealed class ParityTests
         Assert.True(compared > 10, $"only {compared} tensors compared");
     }
 
+    /// <summary>
+    /// Without attentions requested the generated attention takes its other path (a fused kernel where the spec allows
+    /// it) and the encoder frees each layer's tensors as it goes: the outputs must not change. Checked with no optional
+    /// output, and with hidden states only.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void WithoutAttentionsRequestedTheOutputsMatchReference(string variant)
+    {
+        string dir = Fixtures.Models(variant);
+        using var checkpoint = Checkpoint.Load(dir, ModelCatalog.Registry);
+        using var expected = SafeTensorsFile.Open(Path.Combine(dir, "outputs.safetensors"));
+        int compared = 0;
+        foreach (var @case in FixtureCase.Load(dir))
+        {
+            foreach (var request in new[] { OutputRequest.None, OutputRequest.HiddenStates })
+            {
+                using var scope = NewDisposeScope();
+                using var _ = inference_mode();
+                using var output = checkpoint.Model.Forward(@case.InputIdsTensor(), @case.AttentionMaskTensor(), request);
+                void Check(string key, Tensor actual, double atol, double rtol)
+                {
+                    using var e = expected.Load(key);
+                    TensorAssert.Close(e, actual, atol, rtol, $"{variant} {key} ({request})");
+                    compared++;
+                }
+                Assert.Null(output.Backbone.Attentions);
+                Check($"{@case.Name}.last_hidden_state", output.Backbone.LastHiddenState, HiddenAtol, HiddenRtol);
+                Check($"{@case.Name}.mlm_logits", output.Logits, LogitsAtol, LogitsRtol);
+                if (request == OutputRequest.HiddenStates)
+                {
+                    for (int i = 0; i < output.Backbone.HiddenStates!.Count; i++)
+                    {
+                        Check($"{@case.Name}.hidden_states.{i}", output.Backbone.HiddenStates[i], HiddenAtol, HiddenRtol);
+                    }
+                }
+                else
+                {
+                    Assert.Null(output.Backbone.HiddenStates);
+                }
+            }
+        }
+        Assert.True(compared > 6, $"only {compared} tensors compared");
+    }
+
     [Theory]
     [MemberData(nameof(Variants))]
     public void TaskHeadsMatchReference(string variant)

@@ -170,12 +170,6 @@ internal static class DiagnosticDescriptors
         "Unusual pooler activation",
         "pooler.activation is \"{0}\"; BERT-style poolers use \"tanh\", so check that the checkpoints were trained with this activation");
 
-    /// <summary>{0}: the number of heads.</summary>
-    public static readonly DiagnosticDescriptor PairPriorWithoutHiddenUnits = Warning(
-        DiagnosticIds.PairPriorWithoutHiddenUnits,
-        "Pair prior without hidden units",
-        "With {0} attention head(s) the pair prior's MLP 1 -> heads/2 -> heads has no hidden units (heads/2 is 0), so the prior is a constant bias");
-
     /// <summary>{0}: the base as written.</summary>
     public static readonly DiagnosticDescriptor UnusualRotaryBase = Warning(
         DiagnosticIds.UnusualRotaryBase,
@@ -323,7 +317,6 @@ internal static class DiagnosticDescriptors
         SuspiciousLayerNormEps,
         VocabSizeLargerThanVocabulary,
         UnusualPoolerActivation,
-        PairPriorWithoutHiddenUnits,
         UnusualRotaryBase,
         UnreachableVocabularyEntry,
         PoolerWithoutCls,

@@ -40,7 +40,6 @@ internal static class DiagnosticIds
     public const string SuspiciousLayerNormEps = "RNA3101";
     public const string VocabSizeLargerThanVocabulary = "RNA3102";
     public const string UnusualPoolerActivation = "RNA3103";
-    public const string PairPriorWithoutHiddenUnits = "RNA3104";
     public const string UnusualRotaryBase = "RNA3105";
     public const string UnreachableVocabularyEntry = "RNA3106";
     public const string PoolerWithoutCls = "RNA3107";

@@ -101,28 +101,31 @@ internal static class ConfigEmitter
         w.Line("/// <summary>Checks the values the generated modules rely on; the message names <paramref name=\"source\"/> and the field.</summary>");
         w.Open("public void Validate(string source = \"config\")");
         w.Line("static global::RnaLm.Models.ConfigException Fail(string source, string message) => new($\"{source}: {message}\");");
+        w.Line("static string Show(double value) => value.ToString(\"R\", global::System.Globalization.CultureInfo.InvariantCulture);");
+        w.Line("static string Count(long value) => value.ToString(\"N0\", global::System.Globalization.CultureInfo.InvariantCulture);");
         foreach (var f in fields)
         {
             string p = f.Property, k = f.Key, max = Code.Int(f.Maximum);
             switch (f.Check)
             {
                 case ConfigCheck.Positive:
-                    w.Line($"if ({p} < 1 || {p} > {max}) throw Fail(source, $\"{k} must be between 1 and {max}, found {{{p}}}.\");");
-                    break;
                 case ConfigCheck.NonNegative:
-                    w.Line($"if ({p} < 0 || {p} > {max}) throw Fail(source, $\"{k} must be between 0 and {max}, found {{{p}}}.\");");
+                    string least = f.Check == ConfigCheck.Positive ? "1" : "0";
+                    w.Line($"if ({p} < {least}) throw Fail(source, $\"{k} must be at least {least}, found {{{p}}}.\");");
+                    string maxShown = f.Maximum.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+                    w.Line($"if ({p} > {max}) throw Fail(source, $\"{k} is {{Count({p})}}, more than the largest supported value {maxShown} (a corrupt config?).\");");
                     break;
                 case ConfigCheck.Fraction:
-                    w.Line($"if (!({p} >= 0 && {p} < 1)) throw Fail(source, $\"{k} must be at least 0 and below 1, found {{{p}}}.\");");
+                    w.Line($"if (!({p} >= 0 && {p} < 1)) throw Fail(source, $\"{k} must be a probability in [0, 1), found {{Show({p})}}.\");");
                     break;
                 case ConfigCheck.PositiveFinite:
-                    w.Line($"if (!({p} > 0) || double.IsInfinity({p})) throw Fail(source, $\"{k} must be a positive finite number, found {{{p}}}.\");");
+                    w.Line($"if (!({p} > 0) || double.IsInfinity({p})) throw Fail(source, $\"{k} must be a positive number (it keeps a norm from dividing by zero), found {{Show({p})}}.\");");
                     break;
                 case ConfigCheck.NonNegativeFinite:
-                    w.Line($"if (!({p} >= 0) || double.IsInfinity({p})) throw Fail(source, $\"{k} must be a finite number of at least 0, found {{{p}}}.\");");
+                    w.Line($"if (!({p} >= 0) || double.IsInfinity({p})) throw Fail(source, $\"{k} must be a non-negative number, found {{Show({p})}}.\");");
                     break;
                 case ConfigCheck.Finite:
-                    w.Line($"if (!double.IsFinite({p})) throw Fail(source, $\"{k} must be a finite number, found {{{p}}}.\");");
+                    w.Line($"if (!double.IsFinite({p})) throw Fail(source, $\"{k} must be a finite number, found {{Show({p})}}.\");");
                     break;
                 case ConfigCheck.Exact:
                     w.Line($"if ({p} != {max}) throw Fail(source, $\"{k} is {{{p}}}, but this model stores {max}.\");");
@@ -147,6 +150,7 @@ internal static class ConfigEmitter
         w.Line("{");
         w.Line("    throw Fail(source, e.Message);");
         w.Line("}");
+        w.Line("if (!(LmHeadLayerNormEps > 0) || double.IsInfinity(LmHeadLayerNormEps)) throw Fail(source, $\"lm_head.layer_norm_eps must be a positive number (it keeps a norm from dividing by zero), found {Show(LmHeadLayerNormEps)}.\");");
         w.Close();
         w.Line();
     }

@@ -75,8 +75,8 @@ internal static class ConfigTable
 {
     /// <summary>Upper bounds of the sizes, far above any published model but low enough that a hostile config.json
     /// cannot make the model allocate without bound.</summary>
-    public const long MaxHidden = 65_536, MaxLayers = 4_096, MaxHeads = 4_096, MaxIntermediate = 1_048_576, MaxVocab = 16_777_216,
-        MaxPositions = 16_777_216, MaxTypes = 1_024, MaxLabels = 1_048_576;
+    public const long MaxHidden = 65_536, MaxLayers = 1_024, MaxHeads = 1_024, MaxIntermediate = 262_144, MaxVocab = 1_048_576,
+        MaxPositions = 1_048_576, MaxTypes = 1_024, MaxLabels = 1_048_576;
 
     public static IReadOnlyList<ConfigField> For(ModelSpec spec)
     {

@@ -56,6 +56,8 @@ internal static class KindTemplates
         g["zero_pad"] = spec.Embeddings.ZeroPad;
         g["queries"] = spec.Attention.Softmax.KindName == "queries";
         g["carries"] = spec.CarriesLogits;
+        // The fused kernel needs a softmax kind that has one, and no bias kind (a bias kind adds to or keeps the logits).
+        g["fused"] = ((SoftmaxKind)spec.Attention.Softmax.Kind).HasFusedKernel && spec.Attention.Biases.Count == 0;
         g["qkv_bias_arg"] = spec.Attention.QkvBias ? "" : ", hasBias: false";
         g["qkv_note"] = spec.Attention.QkvBias ? "" : ", no bias";
         g["output_bias_arg"] = spec.Attention.OutputBias ? "" : ", hasBias: false";

@@ -53,8 +53,44 @@ public static class CheckpointLoader
     /// <exception cref="CheckpointMismatchException">Missing, unexpected or shape-mismatched keys (all listed at once).</exception>
     public static int Load(nn.Module module, IReadOnlyList<SafeTensorsFile> files, CheckpointNaming naming, CheckpointLoadOptions? options = null)
     {
-        options ??= CheckpointLoadOptions.Strict;
         var expected = module.state_dict();
+        var shapes = expected.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
+        var entries = Match(shapes, module.GetName(), null, files, naming, options);
+
+        int loaded = 0;
+        using (no_grad())
+        {
+            foreach (var (key, target) in expected)
+            {
+                if (!entries.TryGetValue(key, out var entry)) continue;
+                using var value = entry.File.Load(entry.StoredName);
+                target.copy_(value);
+                loaded++;
+            }
+        }
+        return loaded;
+    }
+
+    /// <summary>
+    /// Checks, without reading any tensor data, that <paramref name="files"/> would load into a module whose state
+    /// dict has the given keys and shapes: the same rules and the same report as <see cref="Load"/>, for a model that
+    /// has not been allocated yet.
+    /// </summary>
+    /// <param name="expected">The module's state-dict keys and shapes.</param>
+    /// <param name="modelName">The module's name, for the report.</param>
+    /// <param name="describedBy">The configuration the module was sized from (e.g. its config.json), for the report.</param>
+    /// <param name="files">The opened weight files.</param>
+    /// <param name="naming">The family's key naming.</param>
+    /// <param name="options">What may be missing or unexpected.</param>
+    /// <exception cref="CheckpointMismatchException">Missing, unexpected or shape-mismatched keys (all listed at once).</exception>
+    public static void Verify(IReadOnlyDictionary<string, long[]> expected, string modelName, string? describedBy, IReadOnlyList<SafeTensorsFile> files,
+        CheckpointNaming naming, CheckpointLoadOptions? options = null) =>
+        Match(expected, modelName, describedBy, files, naming, options);
+
+    private static Dictionary<string, Entry> Match(IReadOnlyDictionary<string, long[]> expected, string modelName, string? describedBy,
+        IReadOnlyList<SafeTensorsFile> files, CheckpointNaming naming, CheckpointLoadOptions? options)
+    {
+        options ??= CheckpointLoadOptions.Strict;
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var file in files)
@@ -87,38 +123,28 @@ public static class CheckpointLoader
             .Select(e => e.Key == e.Value.StoredName ? e.Key : $"{e.Value.StoredName} (read as {e.Key})")
             .ToList();
         var mismatched = new List<string>();
-        foreach (var (key, target) in expected)
+        foreach (var (key, shape) in expected)
         {
-            if (entries.TryGetValue(key, out var entry) && !entry.Shape.SequenceEqual(target.shape))
+            if (entries.TryGetValue(key, out var entry) && !entry.Shape.SequenceEqual(shape))
             {
-                mismatched.Add($"{key}: checkpoint [{string.Join(", ", entry.Shape)}] ('{entry.StoredName}' in {entry.File.Path}), model [{string.Join(", ", target.shape)}]");
+                mismatched.Add($"{key}: checkpoint [{string.Join(", ", entry.Shape)}] ('{entry.StoredName}' in {entry.File.Path}), model [{string.Join(", ", shape)}]");
             }
         }
         if (missing.Count > 0 || unexpected.Count > 0 || mismatched.Count > 0 || problems.Count > 0)
         {
-            throw new CheckpointMismatchException(Report(module, files, missing, unexpected, mismatched, problems), missing, unexpected, mismatched);
+            throw new CheckpointMismatchException(Report(modelName, describedBy, files, missing, unexpected, mismatched, problems), missing, unexpected, mismatched);
         }
-
-        int loaded = 0;
-        using (no_grad())
-        {
-            foreach (var (key, target) in expected)
-            {
-                if (!entries.TryGetValue(key, out var entry)) continue;
-                using var value = entry.File.Load(entry.StoredName);
-                target.copy_(value);
-                loaded++;
-            }
-        }
-        return loaded;
+        return entries;
     }
 
-    private static string Report(nn.Module module, IReadOnlyList<SafeTensorsFile> files, List<string> missing, List<string> unexpected,
-        List<string> mismatched, List<string> problems)
+    private static string Report(string modelName, string? describedBy, IReadOnlyList<SafeTensorsFile> files, List<string> missing,
+        List<string> unexpected, List<string> mismatched, List<string> problems)
     {
         var text = new StringBuilder();
         text.Append("The checkpoint ").Append(string.Join(" + ", files.Select(f => f.Path)))
-            .Append(" does not match the model ").Append(module.GetName()).Append(':');
+            .Append(" does not match the model ").Append(modelName);
+        if (describedBy is not null) text.Append(" that ").Append(describedBy).Append(" describes");
+        text.Append(':');
         void Section(string title, List<string> items)
         {
             if (items.Count == 0) return;

@@ -4,6 +4,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -135,13 +136,21 @@ public static class SafeTensorDTypes
 
 /// <summary>
 /// A safetensors file opened for reading: an 8-byte little-endian header length, a UTF-8 JSON header, then the raw
-/// little-endian tensor data. The header is parsed and fully validated by <see cref="Open"/>; tensor data is read on
+/// little-endian tensor data. The header is parsed and fully validated by <see cref="Open"/>: every entry's dtype,
+/// shape and byte length agree, and the entries' byte ranges tile the data region exactly (no gap, no overlap, nothing
+/// after the last tensor), so each tensor reads its own bytes. Only regular files are opened. Tensor data is read on
 /// demand with positioned reads, so files of any size work without loading them into memory.
 /// </summary>
 public sealed class SafeTensorsFile : IDisposable
 {
     /// <summary>Largest header accepted (100 MB); larger values indicate a corrupt or hostile file.</summary>
     public const long MaxHeaderBytes = 100L * 1024 * 1024;
+
+    /// <summary>Most tensors a header may list.</summary>
+    public const int MaxTensors = 2_000_000;
+
+    /// <summary>Most dimensions a tensor may have.</summary>
+    public const int MaxDimensions = 64;
 
     // Tensors are copied in pieces of at most this many bytes (a Span is limited to int.MaxValue bytes).
     private const long CopyChunkBytes = 1L << 30;
@@ -158,18 +167,15 @@ public sealed class SafeTensorsFile : IDisposable
         SafeFileHandle handle,
         long dataStart,
         IReadOnlyDictionary<string, string> metadata,
-        List<SafeTensorInfo> tensors)
+        List<SafeTensorInfo> tensors,
+        Dictionary<string, SafeTensorInfo> byName)
     {
         Path = path;
         _handle = handle;
         _dataStart = dataStart;
         Metadata = metadata;
         Tensors = tensors;
-        _byName = new Dictionary<string, SafeTensorInfo>(tensors.Count, StringComparer.Ordinal);
-        foreach (var t in tensors)
-        {
-            _byName.Add(t.Name, t);
-        }
+        _byName = byName;
     }
 
     /// <summary>The path the file was opened from.</summary>
@@ -192,9 +198,15 @@ public sealed class SafeTensorsFile : IDisposable
         {
             throw new PlatformNotSupportedException("safetensors data is little-endian; big-endian hosts are not supported.");
         }
-        if (!File.Exists(path))
+        // Check the type before opening: opening a FIFO for reading waits for a writer, and a device never ends.
+        var status = FileProbe.Stat(path);
+        if (status.Kind == FileKind.Missing)
         {
             throw new FileNotFoundException($"Safetensors file '{path}' does not exist.", path);
+        }
+        if (status.Kind != FileKind.Regular)
+        {
+            throw new SafeTensorsFormatException(path, null, $"it is {Describe(status.Kind)}, not a regular file");
         }
 
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
@@ -231,8 +243,8 @@ public sealed class SafeTensorsFile : IDisposable
             long dataStart = 8 + (long)headerLength;
             long dataLength = fileLength - dataStart;
 
-            var (metadata, tensors) = ParseHeader(path, headerBytes, dataLength);
-            return new SafeTensorsFile(path, handle, dataStart, metadata, tensors);
+            var (metadata, tensors, byName) = ParseHeader(path, headerBytes, dataLength);
+            return new SafeTensorsFile(path, handle, dataStart, metadata, tensors, byName);
         }
         catch
         {
@@ -352,7 +364,7 @@ public sealed class SafeTensorsFile : IDisposable
         }
     }
 
-    private static (IReadOnlyDictionary<string, string> Metadata, List<SafeTensorInfo> Tensors) ParseHeader(
+    private static (IReadOnlyDictionary<string, string> Metadata, List<SafeTensorInfo> Tensors, Dictionary<string, SafeTensorInfo> ByName) ParseHeader(
         string path, byte[] headerBytes, long dataLength)
     {
         try
@@ -365,146 +377,250 @@ public sealed class SafeTensorsFile : IDisposable
                 $"header is not valid UTF-8 (invalid byte sequence at header offset {e.Index})", e);
         }
 
-        JsonDocument document;
+        // A streaming reader keeps the work and memory of a header proportional to its length: no document tree,
+        // one small record per tensor.
+        var reader = new Utf8JsonReader(headerBytes, new JsonReaderOptions { MaxDepth = 16 });
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tensors = new List<SafeTensorInfo>();
+        var byName = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
+        bool metadataSeen = false;
         try
         {
-            document = JsonDocument.Parse(headerBytes, new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new SafeTensorsFormatException(path, null, $"header is not valid JSON: {e.Message}", e);
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            Next(ref reader);
+            if (reader.TokenType != JsonTokenType.StartObject)
             {
                 throw new SafeTensorsFormatException(path, null,
-                    $"header is a JSON {Describe(root.ValueKind)}, expected a JSON object");
+                    $"header is a JSON {Describe(reader.TokenType)}, expected a JSON object");
             }
-
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var tensors = new List<SafeTensorInfo>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            bool metadataSeen = false;
-            foreach (var property in root.EnumerateObject())
+            while (true)
             {
-                if (property.Name == "__metadata__")
+                Next(ref reader);
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    break;
+                }
+                string name = ReadString(ref reader, path, null, "a tensor name");
+                Next(ref reader);
+                if (name == "__metadata__")
                 {
                     if (metadataSeen)
                     {
                         throw new SafeTensorsFormatException(path, null, "header has '__metadata__' twice");
                     }
                     metadataSeen = true;
-                    ParseMetadata(path, property.Value, metadata);
+                    ParseMetadata(ref reader, path, metadata);
                     continue;
                 }
-                if (!seen.Add(property.Name))
+                if (byName.ContainsKey(name))
                 {
-                    throw new SafeTensorsFormatException(path, property.Name, "the header lists this tensor twice");
+                    throw new SafeTensorsFormatException(path, name, "the header lists this tensor twice");
                 }
-                tensors.Add(ParseTensor(path, property.Name, property.Value, dataLength));
+                if (tensors.Count == MaxTensors)
+                {
+                    throw new SafeTensorsFormatException(path, null,
+                        $"header lists more than {MaxTensors:N0} tensors (corrupt file, or not a safetensors file)");
+                }
+                var info = ParseTensor(ref reader, path, name, dataLength);
+                tensors.Add(info);
+                byName.Add(name, info);
             }
-            return (metadata, tensors);
+            if (reader.Read())
+            {
+                throw new SafeTensorsFormatException(path, null, "header has content after its JSON object");
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new SafeTensorsFormatException(path, null, $"header is not valid JSON: {e.Message}", e);
+        }
+
+        CheckLayout(path, tensors, dataLength);
+        return (metadata, tensors, byName);
+    }
+
+    /// <summary>
+    /// The data region must be tiled exactly: sorted by offset, the tensors' byte ranges follow each other without a
+    /// gap or an overlap and end where the file ends. Any other layout means a corrupt header, and reading it would
+    /// give tensors bytes that belong to another tensor (or to none).
+    /// </summary>
+    private static void CheckLayout(string path, List<SafeTensorInfo> tensors, long dataLength)
+    {
+        var sorted = tensors.ToArray();
+        Array.Sort(sorted, static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        long expected = 0;
+        SafeTensorInfo? previous = null;
+        foreach (var info in sorted)
+        {
+            if (info.Begin < expected)
+            {
+                throw new SafeTensorsFormatException(path, info.Name,
+                    $"data_offsets [{info.Begin}, {info.End}] overlap those of tensor '{previous!.Name}' [{previous.Begin}, {previous.End}]");
+            }
+            if (info.Begin > expected)
+            {
+                string after = previous is null ? "the start of the data region" : $"tensor '{previous.Name}'";
+                throw new SafeTensorsFormatException(path, info.Name,
+                    $"data_offsets [{info.Begin}, {info.End}] leave bytes [{expected}, {info.Begin}) after {after} unused; " +
+                    "tensors must cover the data region without gaps");
+            }
+            expected = info.End;
+            if (info.End > info.Begin || previous is null)
+            {
+                previous = info;
+            }
+        }
+        if (expected != dataLength)
+        {
+            string last = previous is null ? "the header lists no tensor data" : $"the last tensor, '{previous.Name}', ends at {expected}";
+            throw new SafeTensorsFormatException(path, null,
+                $"the data region is {dataLength} bytes but {last}; {dataLength - expected} bytes belong to no tensor");
         }
     }
 
-    private static void ParseMetadata(string path, JsonElement value, Dictionary<string, string> metadata)
+    private static void Next(ref Utf8JsonReader reader)
     {
-        if (value.ValueKind == JsonValueKind.Null)
+        if (!reader.Read())
+        {
+            throw new JsonException("the header ends in the middle of its JSON object");
+        }
+    }
+
+    /// <summary>The current string or property name; escapes that decode to invalid UTF-16 are a format error.</summary>
+    private static string ReadString(ref Utf8JsonReader reader, string path, string? tensor, string what)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SafeTensorsFormatException(path, tensor,
+                $"{what} in the header has an escape that is not valid UTF-16 (a lone surrogate such as \\ud800): {e.Message}", e);
+        }
+    }
+
+    /// <summary>Whether the current string or property name is <paramref name="utf8"/>, without allocating for plain text.</summary>
+    private static bool TextIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8, string path, string? tensor)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan.SequenceEqual(utf8);
+        }
+        return ReadString(ref reader, path, tensor, "a field name") == Encoding.UTF8.GetString(utf8);
+    }
+
+    /// <summary>The current value as written, for messages (arrays and objects are described, not quoted).</summary>
+    private static string Shown(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.String => "\"" + Truncate(Encoding.UTF8.GetString(reader.ValueSpan)) + "\"",
+        _ => Truncate(Encoding.UTF8.GetString(reader.ValueSpan)),
+    };
+
+    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
+
+    private static void ParseMetadata(ref Utf8JsonReader reader, string path, Dictionary<string, string> metadata)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return;
         }
-        if (value.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw new SafeTensorsFormatException(path, null,
-                $"'__metadata__' is a JSON {Describe(value.ValueKind)}, expected an object of strings");
+                $"'__metadata__' is a JSON {Describe(reader.TokenType)}, expected an object of strings");
         }
-        foreach (var entry in value.EnumerateObject())
+        while (true)
         {
-            if (entry.Value.ValueKind != JsonValueKind.String)
+            Next(ref reader);
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                return;
+            }
+            string key = ReadString(ref reader, path, null, "a '__metadata__' key");
+            Next(ref reader);
+            if (reader.TokenType != JsonTokenType.String)
             {
                 throw new SafeTensorsFormatException(path, null,
-                    $"'__metadata__' entry '{entry.Name}' is a JSON {Describe(entry.Value.ValueKind)}, expected a string");
+                    $"'__metadata__' entry '{key}' is a JSON {Describe(reader.TokenType)}, expected a string");
             }
-            if (!metadata.TryAdd(entry.Name, entry.Value.GetString()!))
+            string value = ReadString(ref reader, path, null, $"'__metadata__' entry '{key}'");
+            if (!metadata.TryAdd(key, value))
             {
-                throw new SafeTensorsFormatException(path, null, $"'__metadata__' has the key '{entry.Name}' twice");
+                throw new SafeTensorsFormatException(path, null, $"'__metadata__' has the key '{key}' twice");
             }
         }
     }
 
-    private static SafeTensorInfo ParseTensor(string path, string name, JsonElement entry, long dataLength)
+    private static SafeTensorInfo ParseTensor(ref Utf8JsonReader reader, string path, string name, long dataLength)
     {
-        if (entry.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw new SafeTensorsFormatException(path, name,
-                $"entry is a JSON {Describe(entry.ValueKind)}, expected an object with dtype, shape and data_offsets");
+                $"entry is a JSON {Describe(reader.TokenType)}, expected an object with dtype, shape and data_offsets");
         }
 
-        if (!entry.TryGetProperty("dtype", out var dtypeElement))
+        string? dtype = null;
+        long[]? shape = null;
+        long begin = -1, end = -1;
+        bool offsetsSeen = false;
+        while (true)
+        {
+            Next(ref reader);
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                break;
+            }
+            if (TextIs(ref reader, "dtype"u8, path, name))
+            {
+                Next(ref reader);
+                if (dtype is not null)
+                {
+                    throw new SafeTensorsFormatException(path, name, "entry has 'dtype' twice");
+                }
+                dtype = ReadDType(ref reader, path, name);
+            }
+            else if (TextIs(ref reader, "shape"u8, path, name))
+            {
+                Next(ref reader);
+                if (shape is not null)
+                {
+                    throw new SafeTensorsFormatException(path, name, "entry has 'shape' twice");
+                }
+                shape = ReadShape(ref reader, path, name);
+            }
+            else if (TextIs(ref reader, "data_offsets"u8, path, name))
+            {
+                Next(ref reader);
+                if (offsetsSeen)
+                {
+                    throw new SafeTensorsFormatException(path, name, "entry has 'data_offsets' twice");
+                }
+                offsetsSeen = true;
+                (begin, end) = ReadOffsets(ref reader, path, name);
+            }
+            else
+            {
+                // Other fields carry nothing this reader needs; their names must still be valid text.
+                ReadString(ref reader, path, name, "a field name");
+                Next(ref reader);
+                reader.Skip();
+            }
+        }
+
+        if (dtype is null)
         {
             throw new SafeTensorsFormatException(path, name, "entry is missing 'dtype'");
         }
-        if (dtypeElement.ValueKind != JsonValueKind.String)
-        {
-            throw new SafeTensorsFormatException(path, name,
-                $"'dtype' is a JSON {Describe(dtypeElement.ValueKind)}, expected a string");
-        }
-        string dtype = dtypeElement.GetString()!;
-        if (!SafeTensorDTypes.IsSupported(dtype))
-        {
-            throw new SafeTensorsFormatException(path, name,
-                $"unknown or unsupported dtype '{dtype}' (supported: {string.Join(", ", SafeTensorDTypes.Supported)})");
-        }
-
-        if (!entry.TryGetProperty("shape", out var shapeElement))
+        if (shape is null)
         {
             throw new SafeTensorsFormatException(path, name, "entry is missing 'shape'");
         }
-        if (shapeElement.ValueKind != JsonValueKind.Array)
-        {
-            throw new SafeTensorsFormatException(path, name,
-                $"'shape' is a JSON {Describe(shapeElement.ValueKind)}, expected an array of non-negative integers");
-        }
-        var shape = new long[shapeElement.GetArrayLength()];
-        long elements = 1;
-        int axis = 0;
-        foreach (var dim in shapeElement.EnumerateArray())
-        {
-            if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long d))
-            {
-                throw new SafeTensorsFormatException(path, name,
-                    $"shape[{axis}] is {dim.GetRawText()}, expected a non-negative integer");
-            }
-            if (d < 0)
-            {
-                throw new SafeTensorsFormatException(path, name, $"shape[{axis}] is negative ({d})");
-            }
-            shape[axis++] = d;
-            try
-            {
-                elements = checked(elements * d);
-            }
-            catch (OverflowException e)
-            {
-                throw new SafeTensorsFormatException(path, name,
-                    $"shape [{string.Join(", ", shape)}] has more elements than a 64-bit count can hold", e);
-            }
-        }
-
-        if (!entry.TryGetProperty("data_offsets", out var offsetsElement))
+        if (!offsetsSeen)
         {
             throw new SafeTensorsFormatException(path, name, "entry is missing 'data_offsets'");
         }
-        if (offsetsElement.ValueKind != JsonValueKind.Array || offsetsElement.GetArrayLength() != 2)
-        {
-            throw new SafeTensorsFormatException(path, name,
-                $"'data_offsets' is {offsetsElement.GetRawText()}, expected [begin, end]");
-        }
-        long begin = ReadOffset(path, name, offsetsElement[0], "begin");
-        long end = ReadOffset(path, name, offsetsElement[1], "end");
         if (begin > end)
         {
             throw new SafeTensorsFormatException(path, name, $"data_offsets begin {begin} is greater than end {end}");
@@ -515,17 +631,35 @@ public sealed class SafeTensorsFile : IDisposable
                 $"data_offsets [{begin}, {end}] lie outside the data region ({dataLength} bytes after the header)");
         }
 
+        // Every dimension counts towards overflow, even when another is zero: libtorch computes strides from the
+        // non-zero sizes, and a tensor it cannot describe must not get past the header.
         int itemSize = SafeTensorDTypes.ItemSize(dtype);
-        long expected;
+        long nonZeroProduct = 1;
+        bool empty = false;
+        long bytesOfNonZero;
         try
         {
-            expected = checked(elements * itemSize);
+            foreach (long d in shape)
+            {
+                if (d == 0)
+                {
+                    empty = true;
+                }
+                else
+                {
+                    nonZeroProduct = checked(nonZeroProduct * d);
+                }
+            }
+            bytesOfNonZero = checked(nonZeroProduct * itemSize);
         }
         catch (OverflowException e)
         {
             throw new SafeTensorsFormatException(path, name,
-                $"shape [{string.Join(", ", shape)}] of {dtype} needs more bytes than a 64-bit count can hold", e);
+                $"shape [{string.Join(", ", shape)}] of {dtype} needs more bytes than a 64-bit count can hold" +
+                (empty ? " (counting its non-zero dimensions; a zero dimension does not make the others valid)" : ""), e);
         }
+        long elements = empty ? 0 : nonZeroProduct;
+        long expected = empty ? 0 : bytesOfNonZero;
         if (end - begin != expected)
         {
             throw new SafeTensorsFormatException(path, name,
@@ -536,12 +670,104 @@ public sealed class SafeTensorsFile : IDisposable
         return new SafeTensorInfo(name, dtype, shape, begin, end);
     }
 
-    private static long ReadOffset(string path, string name, JsonElement element, string which)
+    private static string ReadDType(ref Utf8JsonReader reader, string path, string name)
     {
-        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out long value))
+        if (reader.TokenType != JsonTokenType.String)
         {
             throw new SafeTensorsFormatException(path, name,
-                $"data_offsets {which} is {element.GetRawText()}, expected a non-negative integer");
+                $"'dtype' is a JSON {Describe(reader.TokenType)}, expected a string");
+        }
+        if (!reader.ValueIsEscaped)
+        {
+            foreach (string known in SafeTensorDTypes.Supported)
+            {
+                if (reader.ValueTextEquals(known))
+                {
+                    return known;
+                }
+            }
+        }
+        string dtype = ReadString(ref reader, path, name, "'dtype'");
+        foreach (string known in SafeTensorDTypes.Supported)
+        {
+            if (dtype == known)
+            {
+                return known;
+            }
+        }
+        throw new SafeTensorsFormatException(path, name,
+            $"unknown or unsupported dtype '{Truncate(dtype)}' (supported: {string.Join(", ", SafeTensorDTypes.Supported)})");
+    }
+
+    private static long[] ReadShape(ref Utf8JsonReader reader, string path, string name)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"'shape' is a JSON {Describe(reader.TokenType)}, expected an array of non-negative integers");
+        }
+        Span<long> dims = stackalloc long[MaxDimensions];
+        int axis = 0;
+        while (true)
+        {
+            Next(ref reader);
+            if (reader.TokenType == JsonTokenType.EndArray)
+            {
+                return dims[..axis].ToArray();
+            }
+            if (axis == MaxDimensions)
+            {
+                throw new SafeTensorsFormatException(path, name, $"shape has more than {MaxDimensions} dimensions");
+            }
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long d))
+            {
+                throw new SafeTensorsFormatException(path, name,
+                    $"shape[{axis}] is {Shown(ref reader)}, expected a non-negative integer");
+            }
+            if (d < 0)
+            {
+                throw new SafeTensorsFormatException(path, name, $"shape[{axis}] is negative ({d})");
+            }
+            dims[axis++] = d;
+        }
+    }
+
+    private static (long Begin, long End) ReadOffsets(ref Utf8JsonReader reader, string path, string name)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"'data_offsets' is {Shown(ref reader)}, expected [begin, end]");
+        }
+        Span<long> values = stackalloc long[2];
+        int count = 0;
+        while (true)
+        {
+            Next(ref reader);
+            if (reader.TokenType == JsonTokenType.EndArray)
+            {
+                break;
+            }
+            if (count == 2)
+            {
+                throw new SafeTensorsFormatException(path, name, "'data_offsets' has more than two values, expected [begin, end]");
+            }
+            values[count] = ReadOffset(ref reader, path, name, count == 0 ? "begin" : "end");
+            count++;
+        }
+        if (count != 2)
+        {
+            throw new SafeTensorsFormatException(path, name, $"'data_offsets' has {count} value{(count == 1 ? "" : "s")}, expected [begin, end]");
+        }
+        return (values[0], values[1]);
+    }
+
+    private static long ReadOffset(ref Utf8JsonReader reader, string path, string name, string which)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long value))
+        {
+            throw new SafeTensorsFormatException(path, name,
+                $"data_offsets {which} is {Shown(ref reader)}, expected a non-negative integer");
         }
         if (value < 0)
         {
@@ -550,15 +776,25 @@ public sealed class SafeTensorsFile : IDisposable
         return value;
     }
 
-    private static string Describe(JsonValueKind kind) => kind switch
+    private static string Describe(JsonTokenType token) => token switch
     {
-        JsonValueKind.Object => "object",
-        JsonValueKind.Array => "array",
-        JsonValueKind.String => "string",
-        JsonValueKind.Number => "number",
-        JsonValueKind.True or JsonValueKind.False => "boolean",
-        JsonValueKind.Null => "null",
-        _ => kind.ToString().ToLowerInvariant(),
+        JsonTokenType.StartObject => "object",
+        JsonTokenType.StartArray => "array",
+        JsonTokenType.String => "string",
+        JsonTokenType.Number => "number",
+        JsonTokenType.True or JsonTokenType.False => "boolean",
+        JsonTokenType.Null => "null",
+        _ => token.ToString().ToLowerInvariant(),
+    };
+
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.Directory => "a folder",
+        FileKind.Fifo => "a named pipe (FIFO)",
+        FileKind.CharacterDevice => "a character device",
+        FileKind.BlockDevice => "a block device",
+        FileKind.Socket => "a socket",
+        _ => "not a regular file",
     };
 }
 
@@ -653,10 +889,19 @@ public static class SafeTensors
                     WriteTensorData(stream, entry.Name, entry.Tensor, entry.End - entry.Begin);
                 }
                 stream.Flush(flushToDisk: true);
+                // Renamed while still open (and locked) where the system allows it, so that
+                // RemoveLeftoverTemporaryFiles never sees a finished file under its temporary name unlocked.
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.Move(tempPath, path, overwrite: true);
+                }
             }
-            File.Move(tempPath, path, overwrite: true);
+            if (OperatingSystem.IsWindows())
+            {
+                File.Move(tempPath, path, overwrite: true);
+            }
         }
-        catch
+        catch (Exception e)
         {
             try
             {
@@ -670,8 +915,68 @@ public static class SafeTensors
             {
                 // Same as above.
             }
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw NamingTheDestination(e, tempPath, path);
+            }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Deletes the temporary files an interrupted <see cref="Save"/> to <paramref name="path"/> left next to it
+    /// (<c>name.tmp-</c> and 12 hexadecimal digits) and returns how many. A file that a running <see cref="Save"/>
+    /// holds (it is locked while written) is left alone, as is anything whose name does not match exactly.
+    /// </summary>
+    public static int RemoveLeftoverTemporaryFiles(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = System.IO.Path.GetFullPath(path);
+        string directory = System.IO.Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+        string prefix = System.IO.Path.GetFileName(full) + ".tmp-";
+        int removed = 0;
+        foreach (string candidate in Directory.EnumerateFiles(directory, prefix + "*").ToList())
+        {
+            string suffix = System.IO.Path.GetFileName(candidate)[prefix.Length..];
+            if (suffix.Length != 12 || !suffix.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                continue;
+            }
+            if (FileProbe.LinkStat(candidate).Kind != FileKind.Regular)
+            {
+                continue;
+            }
+            try
+            {
+                using var locked = new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                removed++;
+            }
+            catch (IOException)
+            {
+                // Held by a Save in progress, or already gone.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours to delete.
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// The same failure with a message that names the file the caller asked for rather than the temporary file next
+    /// to it (which no longer exists).
+    /// </summary>
+    internal static Exception NamingTheDestination(Exception e, string temporary, string destination)
+    {
+        string message = e.Message.Contains(temporary, StringComparison.Ordinal)
+            ? e.Message.Replace(temporary, destination, StringComparison.Ordinal)
+            : $"{e.Message} (while writing '{destination}')";
+        return e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
     }
 
     private static byte[] BuildHeader(

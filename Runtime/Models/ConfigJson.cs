@@ -36,6 +36,11 @@ public sealed class ConfigJsonReader
 
     public static ConfigJsonReader Parse(string json, string source)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        if (RnaLm.IO.StrictJson.FindProblem(Encoding.UTF8.GetBytes(json)) is { } problem)
+        {
+            throw new ConfigException($"{source}: {problem}.");
+        }
         JsonNode? node;
         try
         {

@@ -13,6 +13,10 @@ namespace RnaLm.Modules;
 /// </summary>
 public sealed class PairPrior : nn.Module<Tensor, Tensor>
 {
+    /// <summary>The largest magnitude of <c>pairwise_alpha</c> accepted: far beyond the A–U (2) and C–G (3) values, and small
+    /// enough that the prior's attention biases stay finite in float32.</summary>
+    public const double MaxAlpha = 1000;
+
     private readonly Linear dense1;
     private readonly Linear dense2;
     private readonly float[] _map;
@@ -27,9 +31,21 @@ public sealed class PairPrior : nn.Module<Tensor, Tensor>
     /// <param name="u">Id of U.</param>
     /// <param name="alpha">The G–U pair value (<c>pairwise_alpha</c>).</param>
     /// <param name="activation">Activation between the two layers, by its <c>hidden_act</c> name (<see cref="Activations.Known"/>).</param>
-    /// <exception cref="ArgumentException">The activation is not known.</exception>
+    /// <exception cref="System.ArgumentException">Fewer than 2 heads (the MLP's hidden width h/2 would be 0), an alpha
+    /// that is not a finite number of magnitude at most <see cref="MaxAlpha"/>, or an activation that is not known.</exception>
     public PairPrior(long heads, long vocabSize, long a, long c, long g, long u, double alpha, string activation = "gelu") : base("pairwise_bias_proj")
     {
+        if (heads < 2)
+        {
+            throw new System.ArgumentException(
+                $"num_attention_heads is {heads}, but the base-pairing prior projects onto h/2 hidden units and needs at least 2 heads.", nameof(heads));
+        }
+        if (!(System.Math.Abs(alpha) <= MaxAlpha))
+        {
+            throw new System.ArgumentException(
+                $"pairwise_alpha is {alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; the G–U pair value must be a number " +
+                $"between -{MaxAlpha} and {MaxAlpha} (A–U pairs count 2 and C–G pairs 3).", nameof(alpha));
+        }
         _activation = Activations.Resolve(activation, "pairwise bias activation");
         dense1 = nn.Linear(1, heads / 2);
         dense2 = nn.Linear(heads / 2, heads);

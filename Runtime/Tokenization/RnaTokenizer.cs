@@ -74,6 +74,15 @@ public sealed class RnaTokenizer
             throw new ArgumentException($"AddEos is set but the vocabulary has no '{Vocabulary.EosToken}' token.", nameof(options));
         }
 
+        if (FirstTokenOfAnotherLength(vocabulary, options.Nmers) is { } misfit)
+        {
+            vocabulary.TryGetId(misfit, out int misfitId);
+            throw new ArgumentException(
+                $"nmers is {options.Nmers}, but the vocabulary's token '{misfit}' (id {misfitId}) is not a " +
+                $"{options.Nmers}-mer: a {options.Nmers}-mer tokenizer needs a vocabulary of {options.Nmers}-character tokens " +
+                "(besides <...> special tokens), or every text would become <unk>.", nameof(options));
+        }
+
         Vocabulary = vocabulary;
         Options = options;
         _upperCase = options.UpperCase;
@@ -91,6 +100,19 @@ public sealed class RnaTokenizer
             }
         }
         _specials = specials.ToArray();
+    }
+
+    /// <summary>The first token that is neither a <c>&lt;...&gt;</c> special token nor <paramref name="k"/> characters (code points) long.</summary>
+    private static string? FirstTokenOfAnotherLength(Vocabulary vocabulary, int k)
+    {
+        foreach (string token in vocabulary.Tokens)
+        {
+            if (token.Length > 2 && token[0] == '<' && token[^1] == '>') continue;
+            int length = 0;
+            foreach (var _ in token.EnumerateRunes()) length++;
+            if (length != k) return token;
+        }
+        return null;
     }
 
     /// <summary>The vocabulary.</summary>
@@ -123,11 +145,11 @@ public sealed class RnaTokenizer
         }
         string vocabPath = Path.Combine(dir, "vocab.txt");
         string configPath = Path.Combine(dir, "tokenizer_config.json");
-        if (!File.Exists(vocabPath))
+        if (RnaLm.IO.FileProbe.Stat(vocabPath).Kind == RnaLm.IO.FileKind.Missing)
         {
             throw new FileNotFoundException($"Tokenizer directory '{dir}' has no vocab.txt.", vocabPath);
         }
-        if (!File.Exists(configPath))
+        if (RnaLm.IO.FileProbe.Stat(configPath).Kind == RnaLm.IO.FileKind.Missing)
         {
             throw new FileNotFoundException($"Tokenizer directory '{dir}' has no tokenizer_config.json.", configPath);
         }
@@ -140,16 +162,22 @@ public sealed class RnaTokenizer
         }
         catch (ArgumentException e)
         {
-            throw new FormatException($"{configPath}: settings do not fit {vocabPath}: {e.Message}", e);
+            string reason = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+            throw new FormatException($"{configPath}: settings do not fit {vocabPath}: {reason}", e);
         }
     }
 
     private static TokenizerOptions ReadConfig(string configPath)
     {
+        byte[] bytes = Encoding.UTF8.GetBytes(RnaLm.IO.SmallTextFile.Read(configPath, message => new FormatException(message)));
+        if (RnaLm.IO.StrictJson.FindProblem(bytes) is { } problem)
+        {
+            throw new FormatException($"{configPath}: {problem}.");
+        }
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(configPath));
+            document = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {

@@ -180,11 +180,11 @@ public sealed class Vocabulary
     public static Vocabulary Load(string vocabTxtPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(vocabTxtPath);
-        if (!File.Exists(vocabTxtPath))
+        if (RnaLm.IO.FileProbe.Stat(vocabTxtPath).Kind == RnaLm.IO.FileKind.Missing)
         {
             throw new FileNotFoundException($"Vocabulary file '{vocabTxtPath}' does not exist.", vocabTxtPath);
         }
-        string text = File.ReadAllText(vocabTxtPath, Encoding.UTF8);
+        string text = RnaLm.IO.SmallTextFile.Read(vocabTxtPath, message => new FormatException(message));
         var lines = text.Split('\n');
         int count = lines.Length;
         if (count > 0 && lines[^1].Length == 0)

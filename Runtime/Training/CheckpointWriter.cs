@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using RnaLm.Checkpoints;
 using RnaLm.IO;
 using RnaLm.Models;
@@ -84,10 +85,12 @@ public static class CheckpointWriter
     /// <summary>
     /// Builds a folder in a temporary sibling (<c>.name.tmp-…</c>) with <paramref name="write"/>, then renames it to
     /// <paramref name="target"/>. An existing <paramref name="target"/> is replaced only when <paramref name="mayReplace"/>
-    /// accepts it (e.g. it is an earlier checkpoint of this run); the old folder is moved aside first and deleted after
-    /// the rename, so a crash leaves either the old or the new folder, never a half-written one.
+    /// accepts it (e.g. it is an earlier checkpoint of this run); the old folder is moved aside (<c>.name.old-…</c>)
+    /// first and deleted after the rename, so a crash leaves either the old or the new folder, never a half-written
+    /// one, and <see cref="RemoveLeftovers"/> puts a folder moved aside back when the crash came before the rename.
     /// </summary>
-    /// <exception cref="IOException">The target exists and may not be replaced.</exception>
+    /// <exception cref="IOException">The target exists and may not be replaced, or writing failed (the message names
+    /// <paramref name="target"/>, not the temporary folder).</exception>
     public static void WriteDirectoryAtomically(string target, Action<string> write, Func<string, bool> mayReplace)
     {
         ArgumentException.ThrowIfNullOrEmpty(target);
@@ -101,14 +104,15 @@ public static class CheckpointWriter
         }
         if (File.Exists(full)) throw new IOException($"'{target}' is a file; refusing to replace it with a checkpoint folder.");
         string temp = Path.Combine(parent, $".{name}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
         try
         {
+            Directory.CreateDirectory(temp);
             write(temp);
         }
-        catch
+        catch (Exception e)
         {
             TryDelete(temp);
+            if (e is IOException or UnauthorizedAccessException) throw SafeTensors.NamingTheDestination(e, temp, full);
             throw;
         }
         string? old = null;
@@ -119,6 +123,53 @@ public static class CheckpointWriter
         }
         Directory.Move(temp, full);
         if (old is not null) TryDelete(old);
+    }
+
+    /// <summary>
+    /// Deletes a folder so that a crash never leaves it half deleted under its own name: it is renamed to a hidden
+    /// <c>.deleting-name-…</c> sibling first (atomic), then removed; <see cref="RemoveLeftovers"/> finishes the job
+    /// after a crash.
+    /// </summary>
+    public static void DeleteDirectoryAtomically(string directory)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        string doomed = Path.Combine(Path.GetDirectoryName(full)!, $".deleting-{Path.GetFileName(full)}-{Guid.NewGuid():N}");
+        Directory.Move(full, doomed);
+        Directory.Delete(doomed, recursive: true);
+    }
+
+    private static readonly Regex TemporaryFolder = new(@"^\.(?<name>checkpoint-[0-9]{7,}|final)\.tmp-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
+    private static readonly Regex MovedAsideFolder = new(@"^\.(?<name>checkpoint-[0-9]{7,}|final)\.old-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
+    private static readonly Regex DeletingFolder = new(@"^\.deleting-checkpoint-[0-9]{7,}-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Cleans what an interrupted run left in its folder, and only that: half-written <c>.checkpoint-N.tmp-…</c> and
+    /// <c>.final.tmp-…</c> folders and half-deleted <c>.deleting-checkpoint-N-…</c> folders are removed; a folder moved
+    /// aside for replacement (<c>.name.old-…</c>) is put back when its replacement never arrived, and removed otherwise.
+    /// Nothing whose name does not match these patterns exactly is touched.
+    /// </summary>
+    /// <returns>The number of folders removed or put back.</returns>
+    public static int RemoveLeftovers(string runDirectory)
+    {
+        int count = 0;
+        foreach (string path in Directory.EnumerateDirectories(runDirectory, ".*").ToList())
+        {
+            string name = Path.GetFileName(path);
+            if (FileProbe.LinkStat(path).Kind != FileKind.Directory) continue; // never follow a link out of the run folder
+            if (TemporaryFolder.IsMatch(name) || DeletingFolder.IsMatch(name))
+            {
+                Directory.Delete(path, recursive: true);
+                count++;
+            }
+            else if (MovedAsideFolder.Match(name) is { Success: true } aside)
+            {
+                string original = Path.Combine(runDirectory, aside.Groups["name"].Value);
+                if (Directory.Exists(original)) Directory.Delete(path, recursive: true);
+                else Directory.Move(path, original);
+                count++;
+            }
+        }
+        return count;
     }
 
     /// <summary>Whether a folder holds a trainer state file (so rnalm wrote it and may replace it).</summary>

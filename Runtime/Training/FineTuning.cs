@@ -496,6 +496,11 @@ public static class FineTuning
     public static (IRnaPredictionModel Model, IReadOnlySet<string> Loaded) CreateModel(IModelFamily family, IModelConfig config,
         PredictionTask task, int numLabels, string? checkpointWeights, long seed)
     {
+        var options = PretrainedLoadOptions(family, task);
+        if (checkpointWeights is not null)
+        {
+            CheckPretrainedWeights(family, config, task, numLabels, checkpointWeights);
+        }
         ModelSetup.Seed(seed);
         var model = family.CreatePredictionModel(config, task, numLabels);
         try
@@ -505,11 +510,6 @@ public static class FineTuning
             var loaded = new HashSet<string>(StringComparer.Ordinal);
             if (checkpointWeights is not null)
             {
-                var options = new CheckpointLoadOptions
-                {
-                    AllowMissingPrefixes = new[] { HeadPrefix(task), family.Naming.Prefix + ".pooler." },
-                    AllowUnexpectedPrefixes = new[] { "lm_head." },
-                };
                 Checkpoint.LoadWeights(model.Module, family.Naming, new[] { checkpointWeights }, options);
                 using var file = SafeTensorsFile.Open(checkpointWeights);
                 var stored = file.Tensors.Select(t => family.Naming.Normalize(t.Name)).ToHashSet(StringComparer.Ordinal);
@@ -524,6 +524,28 @@ public static class FineTuning
             throw;
         }
     }
+
+    /// <summary>What loading a pretrained checkpoint into a task model may leave out (the head, a pooler) or ignore (the MLM head).</summary>
+    private static CheckpointLoadOptions PretrainedLoadOptions(IModelFamily family, PredictionTask task) => new()
+    {
+        AllowMissingPrefixes = new[] { HeadPrefix(task), family.Naming.Prefix + ".pooler." },
+        AllowUnexpectedPrefixes = new[] { "lm_head." },
+    };
+
+    /// <summary>
+    /// Checks a pretrained weight file against the task model <paramref name="config"/> describes before that model
+    /// is allocated (see <see cref="Checkpoint.CheckWeights"/>).
+    /// </summary>
+    public static void CheckPretrainedWeights(IModelFamily family, IModelConfig config, PredictionTask task, int numLabels, string checkpointWeights)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        Checkpoint.CheckWeights(config, ConfigBeside(checkpointWeights), family.Naming, new[] { checkpointWeights },
+            () => family.CreatePredictionModel(config, task, numLabels).Module, PretrainedLoadOptions(family, task));
+    }
+
+    /// <summary>The config.json of the folder holding <paramref name="weightsFile"/> (for messages).</summary>
+    private static string ConfigBeside(string weightsFile) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(weightsFile)) ?? ".", Checkpoint.ConfigFile);
 
     /// <summary>Applies a mode: FBTH freezes the <paramref name="loaded"/> parameters, TBTH trains everything. Returns the trainable parameter count.</summary>
     public static long ApplyMode(IRnaPredictionModel model, FineTuningMode mode, IReadOnlySet<string> loaded)
@@ -552,10 +574,13 @@ public static class FineTuning
         string configPath = Path.Combine(directory, Checkpoint.ConfigFile);
         var (task, labels) = ReadTask(File.ReadAllText(configPath), configPath);
         var tokenizer = Checkpoint.ReadTokenizer(directory, config);
-        var model = family.CreatePredictionModel(config, task, NumLabels(task, labels.Count));
+        string[] weights = { Path.Combine(directory, Checkpoint.WeightsFile) };
+        int numLabels = NumLabels(task, labels.Count);
+        Checkpoint.CheckWeights(config, configPath, family.Naming, weights, () => family.CreatePredictionModel(config, task, numLabels).Module);
+        var model = family.CreatePredictionModel(config, task, numLabels);
         try
         {
-            Checkpoint.LoadWeights(model.Module, family.Naming, new[] { Path.Combine(directory, Checkpoint.WeightsFile) });
+            Checkpoint.LoadWeights(model.Module, family.Naming, weights);
             if (device is not null) model.Module.to(device);
             model.Module.eval();
         }

@@ -224,9 +224,14 @@ public sealed class Trainer
     /// <summary>Batches per epoch (each micro-batch is one batch).</summary>
     public int BatchesPerEpoch => _plan.BatchesPerEpoch;
 
-    /// <summary>Creates the run folder, or checks that an existing one may be used.</summary>
-    /// <exception cref="IOException">The folder exists and is not an rnalm run, or holds checkpoints while <paramref name="resume"/> is false.</exception>
-    public static void PrepareOutput(string outputDir, bool resume)
+    /// <summary>
+    /// Creates the run folder, or checks that an existing one may be used. In an earlier run's folder, what an
+    /// interrupted run left behind (half-written or half-deleted hidden folders, see
+    /// <see cref="CheckpointWriter.RemoveLeftovers"/>) is cleaned first, while the folder is locked against other runs.
+    /// </summary>
+    /// <returns>The number of leftover folders removed or put back.</returns>
+    /// <exception cref="IOException">The folder exists and is not an rnalm run, holds checkpoints while <paramref name="resume"/> is false, or another run is using it.</exception>
+    public static int PrepareOutput(string outputDir, bool resume)
     {
         string full = Path.GetFullPath(outputDir);
         if (File.Exists(full)) throw new IOException($"--output '{outputDir}' is a file, not a folder.");
@@ -236,15 +241,40 @@ public sealed class Trainer
             {
                 throw new IOException($"--output '{outputDir}' exists and is not an rnalm training folder (no {RunMarkerFile}); refusing to write into it. Choose a new or empty folder.");
             }
+            int cleaned;
+            using (LockRun(full, outputDir))
+            {
+                cleaned = CheckpointWriter.RemoveLeftovers(full);
+            }
             if (!resume && FindLatestCheckpoint(full) is not null)
             {
                 throw new IOException($"--output '{outputDir}' holds checkpoints of an earlier run; pass --resume to continue it, or choose another folder.");
             }
-            return;
+            return cleaned;
         }
         Directory.CreateDirectory(full);
         File.WriteAllText(Path.Combine(full, RunMarkerFile),
             new JsonObject { ["format"] = "rnalm-run", ["created"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture) }.ToJsonString() + "\n");
+        return 0;
+    }
+
+    /// <summary>
+    /// Holds an exclusive lock on the run folder's marker file until disposed, so two runs never write (or clean)
+    /// the same folder at once. Null when the folder has no marker.
+    /// </summary>
+    /// <exception cref="IOException">Another process holds the lock.</exception>
+    private static FileStream? LockRun(string fullPath, string shownPath)
+    {
+        string marker = Path.Combine(fullPath, RunMarkerFile);
+        if (!File.Exists(marker)) return null;
+        try
+        {
+            return new FileStream(marker, FileMode.Open, FileAccess.Read, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"--output '{shownPath}' is in use by another rnalm run ({RunMarkerFile} is locked); wait for it to finish or choose another folder.", e);
+        }
     }
 
     /// <summary>The checkpoint folder with the highest step in a run folder, or null.</summary>
@@ -263,6 +293,8 @@ public sealed class Trainer
     /// <summary>Runs (or, with <paramref name="resumeFrom"/>, continues) training until the last step or <see cref="TrainerOptions.StopAfterSteps"/>.</summary>
     public TrainingResult Run(string? resumeFrom = null)
     {
+        Directory.CreateDirectory(_outputDir);
+        using var runLock = LockRun(_outputDir, _outputDir);
         var module = _task.Module;
         module.train();
         using var optimizer = new AdamW(module.named_parameters(), _options.Optimizer);
@@ -270,9 +302,10 @@ public sealed class Trainer
         var evaluations = new List<Evaluation>();
         double elapsedBefore = 0;
         long tokensBefore = 0;
+        double lastLoss = double.NaN;
         if (resumeFrom is not null)
         {
-            (step, elapsedBefore, tokensBefore) = Resume(resumeFrom, optimizer, evaluations);
+            (step, elapsedBefore, tokensBefore, lastLoss) = Resume(resumeFrom, optimizer, evaluations);
         }
 
         var progress = new ProgressReporter(_log, _interactive, _task.Kind == "mlm" ? "pretrain" : "finetune", TotalSteps, step);
@@ -283,7 +316,6 @@ public sealed class Trainer
         progress.Message($"weight decay {_options.Optimizer.WeightDecay} on {optimizer.Decayed.Count} tensors; none on {optimizer.NotDecayed.Count} biases and LayerNorm weights");
 
         string? lastCheckpoint = null;
-        double lastLoss = double.NaN;
         long stepsThisRun = 0;
         long tokensSeen = tokensBefore;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -398,7 +430,7 @@ public sealed class Trainer
             .Where(d => CheckpointWriter.IsTrainerCheckpoint(d) && TryStep(d, out _))
             .OrderByDescending(d => { TryStep(d, out long s); return s; })
             .Skip(_options.KeepCheckpoints);
-        foreach (var d in old) Directory.Delete(d, recursive: true);
+        foreach (var d in old) CheckpointWriter.DeleteDirectoryAtomically(d);
         return dir;
     }
 
@@ -457,7 +489,7 @@ public sealed class Trainer
             state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", new UTF8Encoding(false));
     }
 
-    private (long Step, double Elapsed, long Tokens) Resume(string checkpointDir, AdamW optimizer, List<Evaluation> evaluations)
+    private (long Step, double Elapsed, long Tokens, double LastLoss) Resume(string checkpointDir, AdamW optimizer, List<Evaluation> evaluations)
     {
         string path = Path.Combine(checkpointDir, CheckpointWriter.TrainerStateFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{checkpointDir}' has no {CheckpointWriter.TrainerStateFile}; it is not a resumable checkpoint.", path);
@@ -503,6 +535,7 @@ public sealed class Trainer
         }
         double elapsed = state["elapsed_seconds"]?.GetValue<double>() ?? 0;
         long tokens = state["tokens_seen"]?.GetValue<long>() ?? 0;
-        return (step, elapsed, tokens);
+        double lastLoss = state["last_train_loss"]?.GetValue<double>() ?? double.NaN;
+        return (step, elapsed, tokens, lastLoss);
     }
 }

@@ -45,15 +45,28 @@ internal static class ErrorReport
             stderr.WriteLine($"rnalm: error: {e.Message}");
             return ExitCodes.Usage;
         }
+        if (e is System.Runtime.InteropServices.ExternalException && e.Message.IndexOf("DefaultCPUAllocator", StringComparison.Ordinal) is >= 0 and int at)
+        {
+            // libtorch's allocator: the input asked for more memory than there is; its native stack would not help.
+            stderr.WriteLine($"rnalm: error: out of memory: {e.Message[at..].Split('\n')[0].Trim()}");
+            return ExitCodes.Failure;
+        }
         if (IsExpected(e))
         {
-            stderr.WriteLine($"rnalm: error: {e.Message}");
+            stderr.WriteLine($"rnalm: error: {MessageOf(e)}");
             return ExitCodes.Failure;
         }
         // A bug, not a user error: keep the stack trace so it can be reported.
         stderr.WriteLine($"rnalm: internal error: {e}");
         return ExitCodes.Failure;
     }
+
+    /// <summary>The message without the " (Parameter 'name')" that .NET appends for argument exceptions: it names a
+    /// parameter of the code, not anything the user gave.</summary>
+    public static string MessageOf(Exception e) =>
+        e is ArgumentException
+            ? System.Text.RegularExpressions.Regex.Replace(e.Message, @" \(Parameter '[^']*'\)(\r?\nActual value was [^\n]*)?$", "")
+            : e.Message;
 
     /// <summary>
     /// Errors caused by the input (files, checkpoints, sequences) rather than by a bug. Their messages name the file,

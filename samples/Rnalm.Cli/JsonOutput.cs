@@ -30,6 +30,16 @@ internal static class JsonOutput
         output.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
+    /// <summary>
+    /// Writes <paramref name="value"/> rounded to <paramref name="digits"/> decimals, or JSON null when it is not a
+    /// finite number (a loss with nothing to average, a metric without examples): JSON has no NaN or infinity.
+    /// </summary>
+    public static void WriteRounded(Utf8JsonWriter writer, string name, double value, int digits = 6)
+    {
+        if (double.IsFinite(value)) writer.WriteNumber(name, Math.Round(value, digits));
+        else writer.WriteNull(name);
+    }
+
     public static void WriteIntArray(Utf8JsonWriter writer, string name, ReadOnlySpan<int> values)
     {
         writer.WriteStartArray(name);

@@ -28,7 +28,8 @@ public static class Program
 
         var context = new CliContext(stdout, stderr, ModelCatalog.Registry);
         var root = BuildRootCommand(context);
-        var parse = root.Parse(args);
+        // No response files: an argument starting with '@' is a sequence or a path like any other.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Action is ParseErrorAction)
         {
             foreach (var error in parse.Errors)

@@ -85,12 +85,12 @@ public sealed partial class ErnieRnaSelfAttention : nn.Module<Tensor, global::Rn
         var q = query.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var k = key.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var v = value.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
-        var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]
-        if (inputs.Mask is not null) scores = scores + inputs.Mask;
-        scores = scores + inputs.Bias!; // the pair prior in layer 1, then the previous layer's logits
+        var scores = matmul(q * _scale, k.transpose(2, 3)); // [B, h, L, L], the scale folded into the query
+        if (inputs.Mask is not null) scores.add_(inputs.Mask); // in place: no second [B, h, L, L] buffer
+        scores.add_(inputs.Bias!); // the pair prior in layer 1, then the previous layer's logits (in place)
         var probabilities = scores.softmax(-1); // over keys
         var context = matmul(dropout.call(probabilities), v) // [B, h, L, d]
-            .transpose(1, 2).contiguous().view(batch, length, _heads * _headSize); // [B, L, H]
+            .transpose(1, 2).reshape(batch, length, _heads * _headSize); // [B, L, H]
         return new global::RnaLm.Modules.AttentionResult(context, inputs.KeepProbabilities ? probabilities : null, scores).MoveToOuterDisposeScope();
     }
 }
@@ -247,13 +247,19 @@ public sealed partial class ErnieRnaEncoder : nn.Module<Tensor, global::RnaLm.Mo
         var hiddenStatesOut = keepHidden ? new List<Tensor>(layer.Count + 1) : null;
         var attentionsOut = keepAttentions ? new List<Tensor>(layer.Count) : null;
         var biasesOut = keepBiases ? new List<Tensor>(layer.Count) : null;
+        var carriedFromCaller = inputs.Bias;
         var hidden = hiddenStates;
         foreach (var block in layer)
         {
             hiddenStatesOut?.Add(hidden);
             var result = block.call(hidden, inputs);
             if (result.Probabilities is not null) attentionsOut?.Add(result.Probabilities);
+            // A layer's input is freed once the next layer has read it, unless it is returned (the embedding output
+            // belongs to the caller).
+            if (!keepHidden && !ReferenceEquals(hidden, hiddenStates)) hidden.Dispose();
             biasesOut?.Add(result.Logits!);
+            // Only the latest logits are needed: the earlier ones go unless returned (layer 1's bias belongs to the caller).
+            if (!keepBiases && !ReferenceEquals(inputs.Bias, carriedFromCaller)) inputs.Bias?.Dispose();
             inputs = inputs with { Bias = result.Logits }; // each layer sees the sum of all earlier layers' scaled scores
             hidden = result.Hidden;
         }

@@ -79,12 +79,12 @@ public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, global::R
         var v = value.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         q = rotary_embeddings.call(q); // positions 0..L-1
         k = rotary_embeddings.call(k);
-        var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]
-        if (inputs.Mask is not null) scores = scores + inputs.Mask; // masks padded query rows
+        var scores = matmul(q * _scale, k.transpose(2, 3)); // [B, h, L, L], the scale folded into the query
+        if (inputs.Mask is not null) scores.add_(inputs.Mask); // masks padded query rows, in place
         var probabilities = scores.softmax(-2); // over queries: each column sums to 1
-        if (inputs.PairMask is not null) probabilities = probabilities * inputs.PairMask; // zero padded rows and columns
+        if (inputs.PairMask is not null) probabilities = probabilities * inputs.PairMask; // zero padded rows and columns (softmax's backward needs its output intact)
         var context = matmul(dropout.call(probabilities), v) // [B, h, L, d]
-            .transpose(1, 2).contiguous().view(batch, length, _heads * _headSize); // [B, L, H]
+            .transpose(1, 2).reshape(batch, length, _heads * _headSize); // [B, L, H]
         return new global::RnaLm.Modules.AttentionResult(context, inputs.KeepProbabilities ? probabilities : null).MoveToOuterDisposeScope();
     }
 }
@@ -243,6 +243,9 @@ public sealed partial class NcRnaBertEncoder : nn.Module<Tensor, global::RnaLm.M
             hiddenStatesOut?.Add(hidden);
             var result = block.call(hidden, inputs);
             if (result.Probabilities is not null) attentionsOut?.Add(result.Probabilities);
+            // A layer's input is freed once the next layer has read it, unless it is returned (the embedding output
+            // belongs to the caller).
+            if (!keepHidden && !ReferenceEquals(hidden, hiddenStates)) hidden.Dispose();
             hidden = result.Hidden;
         }
         hidden = layer_norm.call(hidden);

@@ -66,6 +66,7 @@ public sealed partial class RnaErnieSelfAttention : nn.Module<Tensor, global::Rn
     private readonly long _heads;
     private readonly long _headSize;
     private readonly double _scale;
+    private readonly double _attentionDropout;
 
     public RnaErnieSelfAttention(RnaErnieConfig config) : base("self")
     {
@@ -76,6 +77,7 @@ public sealed partial class RnaErnieSelfAttention : nn.Module<Tensor, global::Rn
         _heads = config.NumAttentionHeads;
         _headSize = config.HeadSize;
         _scale = 1.0 / Math.Sqrt(config.HeadSize); // d^-1/2
+        _attentionDropout = config.AttentionDropout;
         RegisterComponents();
     }
 
@@ -90,11 +92,18 @@ public sealed partial class RnaErnieSelfAttention : nn.Module<Tensor, global::Rn
         var q = query.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var k = key.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         var v = value.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
-        var scores = matmul(q, k.transpose(2, 3)) * _scale; // [B, h, L, L]
-        if (inputs.Mask is not null) scores = scores + inputs.Mask;
+        if (!inputs.KeepProbabilities)
+        {
+            // softmax(q·kᵀ·d^-1/2 + mask)·v in one kernel; the probabilities are never materialised.
+            var fused = nn.functional.scaled_dot_product_attention(q, k, v, inputs.Mask, training ? _attentionDropout : 0.0); // [B, h, L, d]
+            var merged = fused.transpose(1, 2).reshape(batch, length, _heads * _headSize); // [B, L, H]
+            return new global::RnaLm.Modules.AttentionResult(merged).MoveToOuterDisposeScope();
+        }
+        var scores = matmul(q * _scale, k.transpose(2, 3)); // [B, h, L, L], the scale folded into the query
+        if (inputs.Mask is not null) scores.add_(inputs.Mask); // in place: no second [B, h, L, L] buffer
         var probabilities = scores.softmax(-1); // over keys
         var context = matmul(dropout.call(probabilities), v) // [B, h, L, d]
-            .transpose(1, 2).contiguous().view(batch, length, _heads * _headSize); // [B, L, H]
+            .transpose(1, 2).reshape(batch, length, _heads * _headSize); // [B, L, H]
         return new global::RnaLm.Modules.AttentionResult(context, inputs.KeepProbabilities ? probabilities : null).MoveToOuterDisposeScope();
     }
 }
@@ -255,6 +264,9 @@ public sealed partial class RnaErnieEncoder : nn.Module<Tensor, global::RnaLm.Mo
             hiddenStatesOut?.Add(hidden);
             var result = block.call(hidden, inputs);
             if (result.Probabilities is not null) attentionsOut?.Add(result.Probabilities);
+            // A layer's input is freed once the next layer has read it, unless it is returned (the embedding output
+            // belongs to the caller).
+            if (!keepHidden && !ReferenceEquals(hidden, hiddenStates)) hidden.Dispose();
             hidden = result.Hidden;
         }
         hiddenStatesOut?.Add(hidden); // the last hidden state is last_hidden_state

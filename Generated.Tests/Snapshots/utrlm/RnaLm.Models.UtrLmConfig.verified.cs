@@ -189,17 +189,26 @@ public sealed partial record UtrLmConfig : global::RnaLm.Models.IModelConfig
     public void Validate(string source = "config")
     {
         static global::RnaLm.Models.ConfigException Fail(string source, string message) => new($"{source}: {message}");
-        if (VocabSize < 1 || VocabSize > 16777216) throw Fail(source, $"vocab_size must be between 1 and 16777216, found {VocabSize}.");
-        if (HiddenSize < 1 || HiddenSize > 65536) throw Fail(source, $"hidden_size must be between 1 and 65536, found {HiddenSize}.");
-        if (NumHiddenLayers < 1 || NumHiddenLayers > 4096) throw Fail(source, $"num_hidden_layers must be between 1 and 4096, found {NumHiddenLayers}.");
-        if (NumAttentionHeads < 1 || NumAttentionHeads > 4096) throw Fail(source, $"num_attention_heads must be between 1 and 4096, found {NumAttentionHeads}.");
-        if (IntermediateSize < 1 || IntermediateSize > 1048576) throw Fail(source, $"intermediate_size must be between 1 and 1048576, found {IntermediateSize}.");
-        if (!(HiddenDropout >= 0 && HiddenDropout < 1)) throw Fail(source, $"hidden_dropout must be at least 0 and below 1, found {HiddenDropout}.");
-        if (!(AttentionDropout >= 0 && AttentionDropout < 1)) throw Fail(source, $"attention_dropout must be at least 0 and below 1, found {AttentionDropout}.");
-        if (MaxPositionEmbeddings < 0 || MaxPositionEmbeddings > 16777216) throw Fail(source, $"max_position_embeddings must be between 0 and 16777216, found {MaxPositionEmbeddings}.");
-        if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange)) throw Fail(source, $"initializer_range must be a finite number of at least 0, found {InitializerRange}.");
-        if (!(LayerNormEps > 0) || double.IsInfinity(LayerNormEps)) throw Fail(source, $"layer_norm_eps must be a positive finite number, found {LayerNormEps}.");
-        if (NumLabels < 1 || NumLabels > 1048576) throw Fail(source, $"num_labels must be between 1 and 1048576, found {NumLabels}.");
+        static string Show(double value) => value.ToString("R", global::System.Globalization.CultureInfo.InvariantCulture);
+        static string Count(long value) => value.ToString("N0", global::System.Globalization.CultureInfo.InvariantCulture);
+        if (VocabSize < 1) throw Fail(source, $"vocab_size must be at least 1, found {VocabSize}.");
+        if (VocabSize > 1048576) throw Fail(source, $"vocab_size is {Count(VocabSize)}, more than the largest supported value 1,048,576 (a corrupt config?).");
+        if (HiddenSize < 1) throw Fail(source, $"hidden_size must be at least 1, found {HiddenSize}.");
+        if (HiddenSize > 65536) throw Fail(source, $"hidden_size is {Count(HiddenSize)}, more than the largest supported value 65,536 (a corrupt config?).");
+        if (NumHiddenLayers < 1) throw Fail(source, $"num_hidden_layers must be at least 1, found {NumHiddenLayers}.");
+        if (NumHiddenLayers > 1024) throw Fail(source, $"num_hidden_layers is {Count(NumHiddenLayers)}, more than the largest supported value 1,024 (a corrupt config?).");
+        if (NumAttentionHeads < 1) throw Fail(source, $"num_attention_heads must be at least 1, found {NumAttentionHeads}.");
+        if (NumAttentionHeads > 1024) throw Fail(source, $"num_attention_heads is {Count(NumAttentionHeads)}, more than the largest supported value 1,024 (a corrupt config?).");
+        if (IntermediateSize < 1) throw Fail(source, $"intermediate_size must be at least 1, found {IntermediateSize}.");
+        if (IntermediateSize > 262144) throw Fail(source, $"intermediate_size is {Count(IntermediateSize)}, more than the largest supported value 262,144 (a corrupt config?).");
+        if (!(HiddenDropout >= 0 && HiddenDropout < 1)) throw Fail(source, $"hidden_dropout must be a probability in [0, 1), found {Show(HiddenDropout)}.");
+        if (!(AttentionDropout >= 0 && AttentionDropout < 1)) throw Fail(source, $"attention_dropout must be a probability in [0, 1), found {Show(AttentionDropout)}.");
+        if (MaxPositionEmbeddings < 0) throw Fail(source, $"max_position_embeddings must be at least 0, found {MaxPositionEmbeddings}.");
+        if (MaxPositionEmbeddings > 1048576) throw Fail(source, $"max_position_embeddings is {Count(MaxPositionEmbeddings)}, more than the largest supported value 1,048,576 (a corrupt config?).");
+        if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange)) throw Fail(source, $"initializer_range must be a non-negative number, found {Show(InitializerRange)}.");
+        if (!(LayerNormEps > 0) || double.IsInfinity(LayerNormEps)) throw Fail(source, $"layer_norm_eps must be a positive number (it keeps a norm from dividing by zero), found {Show(LayerNormEps)}.");
+        if (NumLabels < 1) throw Fail(source, $"num_labels must be at least 1, found {NumLabels}.");
+        if (NumLabels > 1048576) throw Fail(source, $"num_labels is {Count(NumLabels)}, more than the largest supported value 1,048,576 (a corrupt config?).");
         if (HiddenSize % NumAttentionHeads != 0) throw Fail(source, $"hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
         foreach (var (name, id) in new (string, int?)[] { ("pad_token_id", PadTokenId), ("bos_token_id", BosTokenId), ("eos_token_id", EosTokenId), ("unk_token_id", UnkTokenId), ("mask_token_id", MaskTokenId), ("null_token_id", NullTokenId) })
         {
@@ -214,6 +223,7 @@ public sealed partial record UtrLmConfig : global::RnaLm.Models.IModelConfig
         {
             throw Fail(source, e.Message);
         }
+        if (!(LmHeadLayerNormEps > 0) || double.IsInfinity(LmHeadLayerNormEps)) throw Fail(source, $"lm_head.layer_norm_eps must be a positive number (it keeps a norm from dividing by zero), found {Show(LmHeadLayerNormEps)}.");
     }
 
     /// <summary>

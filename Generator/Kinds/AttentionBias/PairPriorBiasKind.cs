@@ -66,8 +66,8 @@ internal sealed class PairPriorBiasKind : AttentionBiasKind
         }
         if (rules.Value("dims.heads") is int heads && heads / 2 == 0)
         {
-            rules.Report(DiagnosticDescriptors.PairPriorWithoutHiddenUnits, new[] { "dims.heads", "attention.biases.pair_prior" },
-                heads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            rules.Report(DiagnosticDescriptors.InvalidPairPrior, new[] { "dims.heads", "attention.biases.pair_prior" },
+                "with " + heads.ToString(System.Globalization.CultureInfo.InvariantCulture) + " attention head: its MLP 1 -> heads/2 -> heads needs at least 2 heads");
         }
     }
 }

@@ -5,6 +5,8 @@ internal sealed class QueriesSoftmaxKind : SoftmaxKind
 {
     public override string Name => "queries";
 
+    public override bool HasFusedKernel => false;
+
     public override string Summary =>
         "Softmax over the queries (each column sums to 1), with the mask on padded query rows and a post-softmax pair mask that zeroes padded rows and columns.";
 }

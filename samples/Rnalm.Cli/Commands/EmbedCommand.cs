@@ -82,7 +82,8 @@ internal static class EmbedCommand
     private static int Execute(CliContext context, Settings settings)
     {
         var clock = Stopwatch.StartNew();
-        OutputPaths.Check(settings.Output, settings.Checkpoint, (settings.Input, "the input FASTA file"));
+        OutputPaths.CheckFile(settings.Output, settings.Checkpoint, (settings.Input, "the input FASTA file"));
+        OutputPaths.RemoveLeftovers(context, "embed", settings.Output);
         var records = FastaReader.Read(settings.Input).ToList();
         if (records.Count == 0)
         {
@@ -104,7 +105,14 @@ internal static class EmbedCommand
                 ["model_type"] = checkpoint.Config.ModelType,
                 ["checkpoint"] = Path.GetFullPath(settings.Checkpoint),
             };
-            SafeTensors.Save(settings.Output, outputs.SelectMany(o => o), metadata);
+            try
+            {
+                SafeTensors.Save(settings.Output, outputs.SelectMany(o => o), metadata);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw OutputPaths.WriteFailed(settings.Output, e);
+            }
         }
         finally
         {
@@ -158,8 +166,7 @@ internal static class EmbedCommand
             }
             catch (ArgumentException e)
             {
-                string names = string.Join(", ", batch.Select(i => $"'{records[i].Name}' (#{i + 1})"));
-                throw new CliException($"{settings.Input}: the model rejected records {names}: {e.Message}", e);
+                throw new CliException(Rejection(checkpoint, settings.Input, records, batch, e, request, device), e);
             }
 
             for (int row = 0; row < batch.Length; row++)
@@ -168,6 +175,35 @@ internal static class EmbedCommand
                 outputs[index] = Collect(records[index].Name, row, lengths[index], backbone, mlmLogits);
             }
         }
+    }
+
+    /// <summary>
+    /// Says which records of a rejected batch the model rejects on their own (in a padded batch one long record makes
+    /// the whole batch fail), each with its own reason; only when none fails alone is the batch as a whole named.
+    /// </summary>
+    private static string Rejection(LoadedCheckpoint checkpoint, string input, IReadOnlyList<FastaRecord> records, int[] batch,
+        ArgumentException batchError, OutputRequest request, Device device)
+    {
+        var rejected = new List<string>();
+        foreach (int i in batch)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (inputIds, attentionMask) = checkpoint.Tokenizer.Encode(records[i].Sequence).ToTensors(device);
+            try
+            {
+                checkpoint.Model.Forward(inputIds, attentionMask, request);
+            }
+            catch (ArgumentException e)
+            {
+                rejected.Add($"{input}:{records[i].Line}: the model rejected record '{records[i].Name}' (#{i + 1}): {ErrorReport.MessageOf(e)}");
+            }
+        }
+        if (rejected.Count > 0)
+        {
+            return string.Join("\n", rejected);
+        }
+        string names = string.Join(", ", batch.Order().Select(i => $"'{records[i].Name}' (#{i + 1})"));
+        return $"{input}: the model rejected the batch of records {names}, although it accepts each alone: {ErrorReport.MessageOf(batchError)}";
     }
 
     /// <summary>Copies one batch row's outputs (real positions only) into tensors the caller owns, in key order.</summary>

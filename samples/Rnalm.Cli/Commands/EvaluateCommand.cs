@@ -50,9 +50,9 @@ internal static class EvaluateCommand
                     JsonOutput.Write(context.Out, indented: false, writer =>
                     {
                         writer.WriteStartObject();
-                        writer.WriteNumber("accuracy", Math.Round(metrics.Accuracy, 6));
-                        writer.WriteNumber("baseline_accuracy", Math.Round(metrics.BaselineAccuracy, 6));
-                        writer.WriteNumber("loss", Math.Round(metrics.Loss, 6));
+                        JsonOutput.WriteRounded(writer, "accuracy", metrics.Accuracy);
+                        JsonOutput.WriteRounded(writer, "baseline_accuracy", metrics.BaselineAccuracy);
+                        JsonOutput.WriteRounded(writer, "loss", metrics.Loss);
                         writer.WriteNumber("tokens", metrics.MaskedTokens);
                         writer.WriteEndObject();
                     });
@@ -82,7 +82,7 @@ internal static class EvaluateCommand
                 JsonOutput.Write(context.Out, indented: false, writer =>
                 {
                     writer.WriteStartObject();
-                    foreach (var (name, value) in result.Metrics) writer.WriteNumber(name, Math.Round(value, 6));
+                    foreach (var (name, value) in result.Metrics) JsonOutput.WriteRounded(writer, name, value);
                     writer.WriteEndObject();
                 });
             }

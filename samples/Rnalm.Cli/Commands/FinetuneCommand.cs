@@ -70,6 +70,7 @@ internal static class FinetuneCommand
     private static int Execute(CliContext context, string trainPath, string? evalPath, string outputDir, PredictionTask task, FineTuningMode mode,
         string checkpointDir, bool fromScratch, int? trainLimit, int? evalLimit, double? dropout, TrainerOptions options, bool resume)
     {
+        OutputPaths.CheckRunFolder(outputDir, (trainPath, "--train"), (evalPath, "--eval"), (checkpointDir, "--checkpoint"));
         var device = TorchSetup.Device;
         var trainRecords = Subset(SequenceFiles.Read(trainPath), trainLimit);
         var evalRecords = evalPath is null ? new List<SequenceRecord>() : Subset(SequenceFiles.Read(evalPath), evalLimit);
@@ -94,15 +95,22 @@ internal static class FinetuneCommand
         var config = FineTuning.TaskConfig(family, pretrainedConfig, task, labels, overrides);
         int numLabels = FineTuning.NumLabels(task, labels.Count);
 
-        Trainer.PrepareOutput(outputDir, resume);
+        int cleaned = Trainer.PrepareOutput(outputDir, resume);
+        if (cleaned > 0) context.Error.WriteLine($"rnalm finetune: removed {cleaned} leftover folder(s) of an interrupted run from '{outputDir}'");
         string? resumeFrom = null;
         if (resume)
         {
             resumeFrom = Trainer.FindLatestCheckpoint(outputDir) ?? throw new CliException($"--resume: '{outputDir}' has no checkpoint-* folder to continue from.");
         }
 
-        string? weights = fromScratch ? null : Path.Combine(checkpointDir, Checkpoint.WeightsFile);
-        var (model, loaded) = FineTuning.CreateModel(family, config, task, numLabels, weights, options.Seed);
+        string weightsFile = Path.Combine(checkpointDir, Checkpoint.WeightsFile);
+        if (fromScratch && File.Exists(weightsFile))
+        {
+            // The shape comes from the checkpoint's config.json: it must still describe that folder's weights.
+            FineTuning.CheckPretrainedWeights(family, config, task, numLabels, weightsFile);
+        }
+        TrainingMemory.Check("finetune", config, trains: mode == FineTuningMode.Tbth);
+        var (model, loaded) = FineTuning.CreateModel(family, config, task, numLabels, fromScratch ? null : weightsFile, options.Seed);
         try
         {
             long trainable = FineTuning.ApplyMode(model, mode, loaded);
@@ -128,14 +136,14 @@ internal static class FinetuneCommand
                 writer.WriteString("initialisation", fromScratch ? "random" : "pretrained");
                 writer.WriteNumber("steps", result.Steps);
                 writer.WriteBoolean("completed", result.Completed);
-                writer.WriteNumber("train_loss", Math.Round(result.LastTrainLoss, 6));
+                JsonOutput.WriteRounded(writer, "train_loss", result.LastTrainLoss);
                 if (result.FinalEvaluation is { } final)
                 {
                     writer.WriteStartObject("eval");
-                    foreach (var (name, value) in final.Metrics) writer.WriteNumber(name, Math.Round(value, 6));
+                    foreach (var (name, value) in final.Metrics) JsonOutput.WriteRounded(writer, name, value);
                     writer.WriteEndObject();
                 }
-                writer.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 1));
+                JsonOutput.WriteRounded(writer, "seconds", result.Elapsed.TotalSeconds, 1);
                 if (result.FinalModel is not null) writer.WriteString("final_model", result.FinalModel);
                 if (result.LastCheckpoint is not null) writer.WriteString("checkpoint", result.LastCheckpoint);
                 writer.WriteEndObject();

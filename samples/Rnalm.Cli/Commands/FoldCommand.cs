@@ -110,7 +110,8 @@ internal static class FoldCommand
         var clock = Stopwatch.StartNew();
         if (settings.Output is not null)
         {
-            OutputPaths.Check(settings.Output, settings.Checkpoint, (settings.Fasta, "the input FASTA file"));
+            OutputPaths.CheckFile(settings.Output, settings.Checkpoint, (settings.Fasta, "the input FASTA file"));
+            OutputPaths.RemoveLeftovers(context, "fold", settings.Output);
         }
         var inputs = ReadInputs(settings);
 
@@ -183,7 +184,14 @@ internal static class FoldCommand
                     ["model_type"] = checkpoint.Config.ModelType,
                     ["checkpoint"] = Path.GetFullPath(settings.Checkpoint),
                 };
-                SafeTensors.Save(settings.Output, contactMaps, metadata);
+                try
+                {
+                    SafeTensors.Save(settings.Output, contactMaps, metadata);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw OutputPaths.WriteFailed(settings.Output, e);
+                }
             }
         }
         finally

@@ -77,9 +77,9 @@ internal static class PredictCommand
             writer.WriteStartObject();
             writer.WriteString("name", p.Name);
             writer.WriteString("label", labels[best]);
-            writer.WriteNumber("probability", Math.Round(p.Values[best], 6));
+            JsonOutput.WriteRounded(writer, "probability", p.Values[best]);
             writer.WriteStartObject("probabilities");
-            for (int c = 0; c < labels.Count; c++) writer.WriteNumber(labels[c], Math.Round(p.Values[c], 6));
+            for (int c = 0; c < labels.Count; c++) JsonOutput.WriteRounded(writer, labels[c], p.Values[c]);
             writer.WriteEndObject();
             writer.WriteEndObject();
         });

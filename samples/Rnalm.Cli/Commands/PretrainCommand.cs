@@ -69,6 +69,7 @@ internal static class PretrainCommand
     private static int Execute(CliContext context, string trainPath, string outputDir, IModelVariant variant, string? initFrom, ConfigOverrides overrides,
         TrainerOptions options, double heldOutFraction, int? evalLimit, MaskingScheme scheme, string? motifPath, double maskProbability, bool resume)
     {
+        OutputPaths.CheckRunFolder(outputDir, (trainPath, "--train"), (initFrom, "--init-from"), (motifPath, "--motifs"));
         var device = TorchSetup.Device;
         var records = SequenceFiles.Read(trainPath);
         var trainRecords = records.Where(r => !HeldOutSplit.IsHeldOut(r.Name, heldOutFraction)).ToList();
@@ -100,7 +101,8 @@ internal static class PretrainCommand
         var motifSet = motifPath is null ? null : MotifSet.Load(motifPath);
         var masker = new MlmMasker(tokenizer, new MaskingOptions { Probability = maskProbability }, motifSet);
 
-        Trainer.PrepareOutput(outputDir, resume);
+        int cleaned = Trainer.PrepareOutput(outputDir, resume);
+        if (cleaned > 0) context.Error.WriteLine($"rnalm pretrain: removed {cleaned} leftover folder(s) of an interrupted run from '{outputDir}'");
         string? resumeFrom = null;
         if (resume)
         {
@@ -108,6 +110,12 @@ internal static class PretrainCommand
                 ?? throw new CliException($"--resume: '{outputDir}' has no checkpoint-* folder to continue from.");
         }
 
+        TrainingMemory.Check("pretrain", config, trains: true);
+        if (initFrom is not null)
+        {
+            RnaLm.Checkpoints.Checkpoint.CheckWeights(config, Path.Combine(initFrom, RnaLm.Checkpoints.Checkpoint.ConfigFile), family.Naming,
+                new[] { Path.Combine(initFrom, RnaLm.Checkpoints.Checkpoint.WeightsFile) }, () => family.CreatePreTrainingModel(config).Module);
+        }
         ModelSetup.Seed(options.Seed);
         var model = family.CreatePreTrainingModel(config);
         try
@@ -136,15 +144,15 @@ internal static class PretrainCommand
                 writer.WriteNumber("steps", result.Steps);
                 writer.WriteNumber("total_steps", result.TotalSteps);
                 writer.WriteBoolean("completed", result.Completed);
-                writer.WriteNumber("train_loss", Math.Round(result.LastTrainLoss, 6));
+                JsonOutput.WriteRounded(writer, "train_loss", result.LastTrainLoss);
                 if (result.FinalEvaluation is { } final)
                 {
                     writer.WriteStartObject("held_out");
-                    foreach (var (name, value) in final.Metrics) writer.WriteNumber(name, Math.Round(value, 6));
+                    foreach (var (name, value) in final.Metrics) JsonOutput.WriteRounded(writer, name, value);
                     writer.WriteEndObject();
                 }
-                writer.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 1));
-                writer.WriteNumber("tokens_per_second", Math.Round(result.TokensPerSecond));
+                JsonOutput.WriteRounded(writer, "seconds", result.Elapsed.TotalSeconds, 1);
+                JsonOutput.WriteRounded(writer, "tokens_per_second", result.TokensPerSecond, 0);
                 if (result.LastCheckpoint is not null) writer.WriteString("checkpoint", result.LastCheckpoint);
                 if (result.FinalModel is not null) writer.WriteString("final_model", result.FinalModel);
                 writer.WriteEndObject();

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.Linq;
@@ -102,7 +103,16 @@ internal static class TokenizeCommand
             var inputs = parse.GetRequiredValue(texts);
             string? pairText = parse.GetValue(pair);
 
-            var encodings = inputs.Select(text => tokenizer.Encode(text, pairText, encodeOptions)).ToList();
+            List<EncodedSequence> encodings;
+            try
+            {
+                encodings = inputs.Select(text => tokenizer.Encode(text, pairText, encodeOptions)).ToList();
+            }
+            catch (ArgumentException e) when (e.ParamName == "options")
+            {
+                // The options cannot work for any text (e.g. truncation below the special tokens): a usage error.
+                throw new UsageException($"--max-length {encodeOptions.MaxLength} with --truncation: {ErrorReport.MessageOf(e)}", e);
+            }
             for (int i = 0; i < encodings.Count; i++)
             {
                 if (encodings[i].ExceedsModelMaxLength && !encodeOptions.Truncation)

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.IO;
+using RnaLm.Models;
 using RnaLm.Training;
 
 namespace RnaLm.Cli.Commands;
@@ -29,6 +30,28 @@ internal static class DefaultModel
     /// <summary>Text for --checkpoint help: what happens when it is left out.</summary>
     public const string CheckpointHelp =
         "Checkpoint folder (config.json, vocab.txt, tokenizer_config.json, model.safetensors); default: the built-in rnalm-mini model.";
+}
+
+/// <summary>Checks before a training run allocates its model.</summary>
+internal static class TrainingMemory
+{
+    /// <summary>
+    /// Refuses a run whose parameters alone cannot fit in the memory this process may use: float32 weights, plus
+    /// their gradients and the two AdamW moments when they train (activations come on top), so that an impossible
+    /// size is an error before allocation rather than an allocator failure or the system killing the process.
+    /// </summary>
+    public static void Check(string command, IModelConfig config, bool trains)
+    {
+        long parameters = config.CountBackboneParameters() + (long)config.VocabSize * config.HiddenSize;
+        long bytes = parameters * (trains ? 16L : 4L);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && bytes > available)
+        {
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"{command}: the model has about {parameters:N0} parameters, which need at least {bytes / 1e9:F1} GB " +
+                $"({(trains ? "weights, gradients and AdamW moments" : "weights")}) while {available / 1e9:F1} GB of memory is available."));
+        }
+    }
 }
 
 /// <summary>Option parsers and settings shared by pretrain, finetune and evaluate.</summary>
