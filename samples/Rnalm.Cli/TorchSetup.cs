@@ -1,4 +1,5 @@
 using System;
+using RnaLm.Native;
 using TorchSharp;
 
 namespace RnaLm.Cli;
@@ -8,10 +9,14 @@ internal static class TorchSetup
 {
     private static readonly Lazy<torch.Device> Initialized = new(() =>
     {
+        LibTorch.Load();
         torch.set_num_threads(Environment.ProcessorCount);
         return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
     });
 
-    /// <summary>Sets the thread count on first use and returns the device to run on (CUDA when present, else CPU).</summary>
+    /// <summary>
+    /// Loads libtorch (a failure names the library and the loader's reason), sets the thread count on first use and
+    /// returns the device to run on (CUDA when present, else CPU).
+    /// </summary>
     public static torch.Device Device => Initialized.Value;
 }
