@@ -355,6 +355,13 @@ public sealed class CliTests : IDisposable
         AssertCleanError(Rnalm("embed", "--checkpoint", dir, "--input", Path.Combine(_temp, "absent.fasta"), "--output", output), 1,
             "absent.fasta");
         Assert.False(File.Exists(output));
+
+        // A codon model cuts a record into triplets: a record whose length is not a multiple of 3 is named.
+        string codons = Path.Combine(_temp, "codons.fasta");
+        File.WriteAllText(codons, ">good\nATGAAACCC\n>bad_one\nATGAA\n");
+        AssertCleanError(Rnalm("embed", "--checkpoint", Fixtures.Models("calm"), "--input", codons, "--output", output), 1,
+            $"{codons}:3: record 'bad_one'", "length 5", "not a multiple of 3");
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

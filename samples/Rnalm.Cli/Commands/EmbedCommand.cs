@@ -558,15 +558,7 @@ internal static class EmbedCommand
             var tokenizer = _checkpoint.Tokenizer;
             var record = pending.Record;
             string origin = $"{Origin(record)} (#{pending.Index + 1})";
-            int[] ids;
-            try
-            {
-                ids = tokenizer.Encode(record.Sequence).InputIds;
-            }
-            catch (Tokenization.TokenizationException e)
-            {
-                throw new CliException($"{origin}: {e.Message}", e);
-            }
+            int[] ids = RecordEncoding.Encode(tokenizer, record.Sequence, origin).InputIds;
             pending.Ids = ids;
             Tokens += ids.Length;
             if (_maxTokens is not int max || ids.Length <= max)

@@ -140,7 +140,7 @@ internal static class FoldCommand
                 "ErnieRnaForSecondaryStructurePrediction (e.g. ernierna-ss).");
         }
         var tokenizer = checkpoint.Tokenizer;
-        var encodings = inputs.Select(i => tokenizer.Encode(i.Sequence)).ToList();
+        var encodings = inputs.Select(i => RecordEncoding.Encode(tokenizer, i.Sequence, i.Origin)).ToList();
         for (int n = 0; n < inputs.Count; n++)
         {
             if (encodings[n].ExceedsModelMaxLength)
