@@ -155,9 +155,6 @@ public sealed class RnaAttentionAttribute : Attribute
     /// <summary><c>attention.output_bias</c>.</summary>
     public bool OutputBias { get; set; }
 
-    /// <summary><c>attention.scale</c>.</summary>
-    public RnaAttentionScale Scale { get; set; }
-
     /// <summary><c>attention.softmax</c>.</summary>
     public RnaSoftmax Softmax { get; set; }
 }

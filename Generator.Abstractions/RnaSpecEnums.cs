@@ -117,12 +117,6 @@ public enum RnaSegmentation
     Codon,
 }
 
-/// <summary><c>attention.scale</c>.</summary>
-public enum RnaAttentionScale
-{
-    /// <summary><c>"inverse_sqrt_head_size"</c>: scores scaled by d^-1/2.</summary>
-    InverseSqrtHeadSize,
-}
 
 /// <summary>An activation: <c>feed_forward.activation</c>, <c>pooler.activation</c>, <c>attention.biases.pair_prior.activation</c>.</summary>
 public enum RnaActivation

@@ -196,14 +196,22 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void TokenizeUsageErrorsExitWithCode2()
     {
-        AssertCleanError(Rnalm("tokenize", "ACGU"), 2, "--checkpoint", "--model");
-        AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--checkpoint", Fixtures.Models("splicebert"), "ACGU"), 2, "exactly one");
+        AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--checkpoint", Fixtures.Models("splicebert"), "ACGU"), 2, "at most one");
         AssertCleanError(Rnalm("tokenize", "--model", "no-such-model", "ACGU"), 2, "no-such-model", "splicebert");
         AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--padding", "max_length", "ACGU"), 2, "--max-length");
         AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--padding", "sideways", "ACGU"), 2, "sideways");
         AssertCleanError(Rnalm("tokenize", "--model", "splicebert", "--max-length", "0", "ACGU"), 2, "--max-length");
         AssertCleanError(Rnalm("tokenize", "--model", "splicebert"), 2, "argument missing", "tokenize");
         AssertCleanError(Rnalm("frobnicate"), 2, "frobnicate");
+    }
+
+    [Fact]
+    public void TokenizeUsesTheBuiltInModelByDefaultLikeTheOtherCommands()
+    {
+        var byDefault = Succeeds("tokenize", "ACGUN");
+        var builtIn = Succeeds("tokenize", "--checkpoint", Path.Combine(AppContext.BaseDirectory, "models", "rnalm-mini"), "ACGUN");
+        Assert.Equal(builtIn.Out, byDefault.Out);
+        Assert.Equal("{\"input_ids\":[1,6,7,8,9,10,2],\"attention_mask\":[1,1,1,1,1,1,1]}", byDefault.Out.Trim());
     }
 
     [Fact]
@@ -223,7 +231,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void HelpIsAvailableForEveryCommand()
     {
-        foreach (string[] args in new[] { new[] { "--help" }, ["models", "--help"], ["tokenize", "--help"], ["embed", "--help"], ["fill-mask", "--help"], ["fold", "--help"] })
+        foreach (string[] args in new[] { new[] { "--help" }, ["models", "--help"], ["tokenize", "--help"], ["embed", "--help"], ["merge", "--help"], ["fill-mask", "--help"], ["fold", "--help"] })
         {
             var result = Succeeds(args);
             Assert.Contains("Usage:", result.Out);
@@ -346,6 +354,13 @@ public sealed class CliTests : IDisposable
 
         AssertCleanError(Rnalm("embed", "--checkpoint", dir, "--input", Path.Combine(_temp, "absent.fasta"), "--output", output), 1,
             "absent.fasta");
+        Assert.False(File.Exists(output));
+
+        // A codon model cuts a record into triplets: a record whose length is not a multiple of 3 is named.
+        string codons = Path.Combine(_temp, "codons.fasta");
+        File.WriteAllText(codons, ">good\nATGAAACCC\n>bad_one\nATGAA\n");
+        AssertCleanError(Rnalm("embed", "--checkpoint", Fixtures.Models("calm"), "--input", codons, "--output", output), 1,
+            $"{codons}:3: record 'bad_one'", "length 5", "not a multiple of 3");
         Assert.False(File.Exists(output));
     }
 
@@ -498,9 +513,10 @@ public sealed class CliTests : IDisposable
         var lists = json.RootElement.EnumerateArray().Select(ParseCandidates).ToArray();
         Assert.Equal(2, lists.Length);
         Assert.All(lists, list => Assert.Equal(3, list.Length));
-        // Each list fills its own mask; the other mask is a special token and is dropped from the sequence.
-        Assert.All(lists[0], c => Assert.Equal(Filled("GGUC<mask>CUCUGGUAGACC", c), c.Sequence));
-        Assert.All(lists[1], c => Assert.Equal(Filled("GGUCCUCUGG<mask>UAGACC", c), c.Sequence));
+        // As the Hugging Face pipeline writes it: each list fills its own mask and, with several masks, the sequence
+        // keeps the special tokens, so the other mask stays where it is.
+        Assert.All(lists[0], c => Assert.Equal("<cls>GGUC" + c.TokenStr + "CUCUGG<mask>UAGACC<eos>", c.Sequence));
+        Assert.All(lists[1], c => Assert.Equal("<cls>GGUC<mask>CUCUGG" + c.TokenStr + "UAGACC<eos>", c.Sequence));
     }
 
     [Fact]

@@ -138,7 +138,7 @@ public sealed class ModelFactsTests
 
     /// <summary>
     /// Counts the FLOPs of a real forward pass independently of the formula: a hook on every <c>Linear</c> adds
-    /// 2·rows·in·out for the rows that actually went through it (so the pooler counts one row and the pair-prior MLP L²
+    /// 2·rows·in·out for the rows that actually went through it (so the pooler counts one row and the pair-prior MLP V²
     /// rows), and every returned attention map [B, h, L, L] adds 2·numel·d for QKᵀ and again for PV.
     /// </summary>
     [Theory]

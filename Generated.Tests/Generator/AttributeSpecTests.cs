@@ -33,7 +33,7 @@ public sealed class AttributeSpecTests
         [RnaPosition(Kind = RnaPositionKind.Sinusoidal, PaddingAware = true, Offset = 1)]
         [RnaTokenType(Size = 2, Added = false)]
         [RnaEmbeddings(LayerNorm = true)]
-        [RnaAttention(QkvBias = true, OutputBias = true, Scale = RnaAttentionScale.InverseSqrtHeadSize, Softmax = RnaSoftmax.Keys)]
+        [RnaAttention(QkvBias = true, OutputBias = true, Softmax = RnaSoftmax.Keys)]
         [RnaPairPrior(Alpha = 0.8, Activation = RnaActivation.Gelu)]
         [RnaFeedForward(Kind = RnaFeedForwardKind.Mlp, Activation = RnaActivation.Gelu, Bias = true)]
         [RnaPooler(InCheckpoint = true, Activation = RnaActivation.Tanh)]
@@ -74,7 +74,7 @@ public sealed class AttributeSpecTests
             [RnaPosition(Kind = RnaPositionKind.Rotary, Dim = 32, Base = 10000, Interleaved = true, StoredFrequencies = true)]
             [RnaTokenType(Enabled = false)]
             [RnaEmbeddings(LayerNorm = false, ZeroPad = true)]
-            [RnaAttention(QkvBias = false, OutputBias = true, Scale = RnaAttentionScale.InverseSqrtHeadSize, Softmax = RnaSoftmax.Queries)]
+            [RnaAttention(QkvBias = false, OutputBias = true, Softmax = RnaSoftmax.Queries)]
             [RnaFeedForward(Kind = RnaFeedForwardKind.Mlp, Activation = RnaActivation.Gelu, Bias = true)]
             [RnaPooler(InCheckpoint = false, Activation = RnaActivation.Tanh)]
             [RnaMlmHead(TransformActivation = RnaMlmActivation.Gelu, LayerNormEps = 1e-12, Tied = true, Bias = true)]
@@ -321,7 +321,6 @@ public sealed class AttributeSpecTests
         Check<RnaLm.Specs.RnaPretrainingHeadKind>(KindRegistry.PretrainingHead.KindNames);
         Check<RnaLm.Specs.RnaGate>(new[] { "swish_beta", "activation" });
         Check<RnaLm.Specs.RnaFeedForwardWidth>(new[] { "intermediate", "two_thirds" });
-        Check<RnaLm.Specs.RnaAttentionScale>(SpecSchema.Scales);
         Check<RnaLm.Specs.RnaActivation>(SpecSchema.Activations);
         Check<RnaLm.Specs.RnaMlmActivation>(SpecSchema.MlmActivations);
         Check<RnaLm.Specs.RnaArchitecture>(SpecSchema.Architectures);

@@ -812,6 +812,15 @@ public class SpecDiagnosticsTests
     }
 
     [Fact]
+    public void RNA3008_TwoSwitchesWithOneKey()
+    {
+        var json = Tiny(("embeddings", "{ \"layer_norm\": { \"default\": true, \"config\": \"norm_on\" }, \"token_dropout\": { \"default\": false, \"config\": \"norm_on\" } }"));
+        var d = Only(Parse(json), "RNA3008", Error, (11, 122), (11, 131));
+        Assert.Equal("\"norm_on\"", Covered(json, d));
+        Assert.Contains("it is already the key of embeddings.layer_norm", Message(d), System.StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RNA3008_PretrainingHeadNamedLikeTheBackbone()
     {
         var json = Tiny(("pretraining_heads", "{ \"model\": { \"kind\": \"token\", \"num_labels\": 3 } }"));

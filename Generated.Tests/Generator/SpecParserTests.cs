@@ -31,7 +31,7 @@ public class SpecParserTests
         Assert.Equal(KindOf("layer", "post_norm"), spec.Layer);
         Assert.Equal(KindOf("position", "learned"), spec.Position);
         Assert.Equal(new EmbeddingsSpec(new TokenTypeSpec(2, true), new SwitchSpec(true, null), SwitchSpec.Off, false), spec.Embeddings);
-        Assert.Equal(new AttentionSpec(true, true, "inverse_sqrt_head_size", KindOf("attention.softmax", "keys"), default), spec.Attention);
+        Assert.Equal(new AttentionSpec(true, true, KindOf("attention.softmax", "keys"), default), spec.Attention);
         Assert.Equal(KindOf("feed_forward", "mlp", ("activation", "gelu"), ("bias", true)), spec.FeedForward);
         Assert.Equal(new PoolerSpec(false, "tanh"), spec.Pooler);
         Assert.Equal(new MlmHeadSpec("gelu", 1e-12, true, true), spec.MlmHead);
@@ -133,7 +133,7 @@ public class SpecParserTests
         Assert.Equal(new SwitchSpec(true, null), spec.Embeddings.LayerNorm);
         Assert.Equal(SwitchSpec.Off, spec.Embeddings.TokenDropout);
         Assert.False(spec.Embeddings.ZeroPad);
-        Assert.Equal(new AttentionSpec(true, true, "inverse_sqrt_head_size", KindOf("attention.softmax", "keys"), default), spec.Attention);
+        Assert.Equal(new AttentionSpec(true, true, KindOf("attention.softmax", "keys"), default), spec.Attention);
         Assert.Equal(KindOf("feed_forward", "mlp", ("activation", "gelu")), spec.FeedForward);
         Assert.Equal(new PoolerSpec(false, "tanh"), spec.Pooler);
         Assert.Equal(new MlmHeadSpec("hidden_act", null, true, true), spec.MlmHead);

@@ -156,7 +156,7 @@ public sealed class ResumeAndDebrisTests : IDisposable
     {
         string data = Dbn(24);
         string rnalm = Path.Combine(AppContext.BaseDirectory, "rnalm.dll");
-        string[] Args(string run) => new[] { rnalm, "pretrain", "--train", data, "--output", run, "--steps", "24", "--batch-size", "4", "--save-every", "1", "--keep", "1", "--seed", "5" }.Concat(Tiny).ToArray();
+        string[] Args(string run) => new[] { rnalm, "pretrain", "--train", data, "--output", run, "--steps", "48", "--batch-size", "4", "--save-every", "1", "--keep", "1", "--seed", "5" }.Concat(Tiny).ToArray();
 
         string straight = Path.Combine(_dir, "straight");
         Assert.Equal(0, RunToEnd(Args(straight)));

@@ -205,6 +205,14 @@ public sealed class TrainingCliTests : IDisposable
             Assert.Equal(sequence.Length, lines[3 * r + 2].Length);
             Assert.Equal(DotBracket.Pairs(lines[3 * r + 2]).Count * 2, lines[3 * r + 2].Count(c => c != '.'));
         }
+        // Printed as fold prints it, as the model reads it (upper case, T as U); --svg and --png draw the structure.
+        string messy = Path.Combine(_temp, "messy.fasta");
+        File.WriteAllText(messy, ">messy\nggacuUCGtcc\n");
+        string pictures = Path.Combine(_temp, "pictures");
+        var drawn = Succeeds("predict", "--checkpoint", model, "--input", messy, "--svg", pictures, "--png", pictures);
+        Assert.Equal("GGACUUCGUCC", drawn.Out.Split('\n')[1]);
+        Assert.Equal(new[] { "messy.contact.png", "messy.svg" }, Directory.GetFiles(pictures).Select(Path.GetFileName).Order());
+
         // JSON: every listed pair is in the structure, reaches the threshold and is symmetric in meaning (i < j).
         foreach (string line in Succeeds("predict", "--checkpoint", model, "--input", input, "--threshold", "0.3", "--json").Out.TrimEnd('\n').Split('\n'))
         {

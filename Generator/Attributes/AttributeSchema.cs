@@ -64,7 +64,7 @@ internal static class AttributeSchema
         },
         Section("RnaPositionAttribute", "position", "Kind", "Offset", "PaddingAware", "Dim", "Base", "Interleaved", "StoredFrequencies"),
         Section("RnaTokenTypeAttribute", "embeddings.token_type", "Size", "Added") with { Nullable = true },
-        Section("RnaAttentionAttribute", "attention", "QkvBias", "OutputBias", "Scale", "Softmax"),
+        Section("RnaAttentionAttribute", "attention", "QkvBias", "OutputBias", "Softmax"),
         Section("RnaPairPriorAttribute", "attention.biases.pair_prior", "Alpha", "Activation") with { Nullable = true },
         Section("RnaFeedForwardAttribute", "feed_forward", "Kind", "Activation", "Gate", "Width", "Bias"),
         Section("RnaPoolerAttribute", "pooler", "InCheckpoint", "Activation"),

@@ -151,10 +151,9 @@ internal sealed record EmbeddingsSpec(TokenTypeSpec? TokenType, SwitchSpec Layer
 /// <summary>"attention".</summary>
 /// <param name="QkvBias">"qkv_bias": Q/K/V projections have a bias.</param>
 /// <param name="OutputBias">"output_bias": the output projection has a bias.</param>
-/// <param name="Scale">"scale": "inverse_sqrt_head_size" (the only value) → d^-1/2.</param>
 /// <param name="Softmax">Slot "attention.softmax".</param>
 /// <param name="Biases">Slot "attention.biases": the bias kinds, in spec order.</param>
-internal sealed record AttentionSpec(bool QkvBias, bool OutputBias, string Scale, KindSpec Softmax, EquatableArray<KindSpec> Biases);
+internal sealed record AttentionSpec(bool QkvBias, bool OutputBias, KindSpec Softmax, EquatableArray<KindSpec> Biases);
 
 /// <summary>"pooler": activation(dense(h[:,0])). <paramref name="InCheckpoint"/>: published checkpoints hold its weights.</summary>
 internal sealed record PoolerSpec(bool InCheckpoint, string Activation);

@@ -35,7 +35,6 @@ internal sealed partial class SpecParser
     private bool _zeroPad;
     private bool _qkvBias;
     private bool _outputBias;
-    private string _scale = "inverse_sqrt_head_size";
     private bool _poolerInCheckpoint;
     private string _poolerActivation = "tanh";
     private bool _mlmTied;
@@ -354,9 +353,16 @@ internal sealed partial class SpecParser
                             "it is already a field of every config (" + keyValue.Value + "); choose the key the checkpoints use for this switch");
                         return null;
                     }
+                    if (_switchKeys.TryGetValue(keyValue.Value, out var otherSwitch))
+                    {
+                        Report(DiagnosticDescriptors.InvalidIdentifier, keyProperty.ValueSpan, path + ".config", keyValue.Value,
+                            "it is already the key of " + otherSwitch + "; each switch needs its own config.json key");
+                        return null;
+                    }
                     if (NameRules.IsPlainIdentifier(keyValue.Value) && keyValue.Value == keyValue.Value.ToLowerInvariant())
                     {
                         key = keyValue.Value;
+                        _switchKeys[key] = path;
                     }
                     else
                     {
@@ -378,6 +384,9 @@ internal sealed partial class SpecParser
         }
     }
 
+    /// <summary>The config.json keys switches have taken, and the switch that took each.</summary>
+    private readonly Dictionary<string, string> _switchKeys = new(System.StringComparer.Ordinal);
+
     /// <summary>config.json keys the config class always has or kinds may add: a switch cannot take them.</summary>
     private static readonly HashSet<string> ReservedConfigKeys = new(System.StringComparer.Ordinal)
     {
@@ -393,7 +402,6 @@ internal sealed partial class SpecParser
         var attention = Section(root, "", path, required: false);
         _qkvBias = OptionalBool(attention, path, "qkv_bias", true)?.Value ?? true;
         _outputBias = OptionalBool(attention, path, "output_bias", true)?.Value ?? true;
-        _scale = OptionalEnum(attention, path, "scale", SpecSchema.Scales, "inverse_sqrt_head_size")?.Value ?? "inverse_sqrt_head_size";
         _softmax = attention is null
             ? new KindSpec(KindRegistry.Softmax.Path, KindRegistry.Softmax.DefaultKind!, Model.EquatableArray<KindValue>.Empty)
             : ReadSlot(attention, path, "softmax", KindRegistry.Softmax, config, required: false);

@@ -553,7 +553,7 @@ internal sealed partial class SpecParser
             _layer!,
             _position!,
             new EmbeddingsSpec(_tokenType, _embeddingLayerNorm!, _tokenDropout!, _zeroPad),
-            new AttentionSpec(_qkvBias, _outputBias, _scale, _softmax!, _biases.ToEquatableArray()),
+            new AttentionSpec(_qkvBias, _outputBias, _softmax!, _biases.ToEquatableArray()),
             _feedForward!,
             new PoolerSpec(_poolerInCheckpoint, _poolerActivation),
             new MlmHeadSpec(c.MlmTransformActivation!.Value.Value, c.MlmLayerNormEps!.Value.Value, _mlmTied, _mlmBias)

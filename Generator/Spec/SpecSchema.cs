@@ -34,7 +34,7 @@ internal static class SpecSchema
             ["embeddings.token_type"] = ImmutableArray.Create("size", "added"),
             ["embeddings.layer_norm"] = ImmutableArray.Create("default", "config"),
             ["embeddings.token_dropout"] = ImmutableArray.Create("default", "config"),
-            ["attention"] = ImmutableArray.Create("qkv_bias", "output_bias", "scale", "softmax", "biases"),
+            ["attention"] = ImmutableArray.Create("qkv_bias", "output_bias", "softmax", "biases"),
             ["pooler"] = ImmutableArray.Create("in_checkpoint", "activation"),
             ["mlm_head"] = ImmutableArray.Create("transform_activation", "new_config_activation", "layer_norm_eps", "tied", "bias"),
             ["tokenizer"] = ImmutableArray.Create("alphabet", "segmentation", "add_bos", "add_eos", "upper_case", "t_to_u", "u_to_t", "model_max_length", "rna_types"),
@@ -66,8 +66,6 @@ internal static class SpecSchema
     public static readonly ImmutableArray<string> Activations = ImmutableArray.Create("gelu", "relu", "silu", "tanh", "gelu_new");
 
     public static readonly ImmutableArray<string> MlmActivations = Activations.Add("hidden_act");
-
-    public static readonly ImmutableArray<string> Scales = ImmutableArray.Create("inverse_sqrt_head_size");
 
     public static string Join(string parent, string name) => parent.Length == 0 ? name : parent + "." + name;
 

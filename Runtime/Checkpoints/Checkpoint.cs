@@ -95,17 +95,31 @@ public static class Checkpoint
     /// <summary>
     /// Loads the checkpoint's pretraining model (backbone + MLM head) strictly and puts it in eval mode. The weight
     /// file is compared with the model the config describes (see <see cref="CheckWeights"/>) before the model is
-    /// allocated.
+    /// allocated; the model is then built without storage and the file is read straight into its parameters
+    /// (<see cref="DeferredModules"/>), so nothing is initialised only to be overwritten.
     /// </summary>
     public static LoadedCheckpoint Load(string directory, ModelRegistry registry, Device? device = null)
     {
         var (family, config) = ReadConfig(directory, registry);
         var tokenizer = ReadTokenizer(directory, config);
         string[] weights = { Path.Combine(directory, WeightsFile) };
-        CheckWeights(config, Path.Combine(directory, ConfigFile), family.Naming, weights, () => family.CreatePreTrainingModel(config).Module);
-        var model = family.CreatePreTrainingModel(config);
+        // Every tensor of the model comes from the file: the model checked against the file's header is built without
+        // storage, then given fresh storage that the file is read into (no random initialisation to overwrite, no second
+        // copy of the weights).
+        var model = CheckAndBuildOnMeta(config, Path.Combine(directory, ConfigFile), family.Naming, weights,
+            () => family.CreatePreTrainingModel(config), m => m.Module, null);
         try
         {
+            try
+            {
+                DeferredModules.Materialize(model.Module, torch.CPU);
+            }
+            catch (InvalidOperationException)
+            {
+                // A module the materializer cannot reach: build the usual way (initialised, then overwritten).
+                model.Module.Dispose();
+                model = family.CreatePreTrainingModel(config);
+            }
             LoadWeights(model.Module, family.Naming, weights);
             if (device is not null) model.Module.to(device);
             model.Module.eval();
@@ -136,6 +150,17 @@ public static class Checkpoint
     public static void CheckWeights(IModelConfig config, string configSource, CheckpointNaming naming, IReadOnlyList<string> weightFiles,
         Func<nn.Module> build, CheckpointLoadOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(build);
+        using var module = CheckAndBuildOnMeta(config, configSource, naming, weightFiles, build, m => m, options);
+    }
+
+    /// <summary>
+    /// <see cref="CheckWeights"/>, returning the model it built on the meta device (no storage) for the caller to
+    /// materialize (<see cref="DeferredModules.Materialize"/>) and load.
+    /// </summary>
+    private static T CheckAndBuildOnMeta<T>(IModelConfig config, string configSource, CheckpointNaming naming, IReadOnlyList<string> weightFiles,
+        Func<T> build, Func<T, nn.Module> moduleOf, CheckpointLoadOptions? options)
+    {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(build);
         var opened = new List<SafeTensorsFile>();
@@ -156,11 +181,10 @@ public static class Checkpoint
                     $"{config.MaxPositionEmbeddings}) imply at least {implied:N0} backbone parameters, but " +
                     $"{string.Join(" + ", opened.Select(f => f.Path))} holds {stored:N0} values in all; the config does not describe these weights.");
             }
-            string modelName;
-            Dictionary<string, long[]> shapes;
+            T built;
             try
             {
-                (modelName, shapes) = ShapesOnMeta(build);
+                built = DeferredModules.BuildOnMeta(build);
             }
             catch (ArgumentException e)
             {
@@ -173,30 +197,22 @@ public static class Checkpoint
                 // libtorch refusing to build a layer from these values (its first line says why).
                 throw new ConfigException($"{configSource}: the model cannot be built from these values: {e.Message.Split('\n')[0].Trim()}", e);
             }
-            CheckpointLoader.Verify(shapes, modelName, configSource, opened, naming, options);
+            var module = moduleOf(built);
+            try
+            {
+                var shapes = module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
+                CheckpointLoader.Verify(shapes, module.GetName(), configSource, opened, naming, options);
+            }
+            catch
+            {
+                module.Dispose();
+                throw;
+            }
+            return built;
         }
         finally
         {
             foreach (var f in opened) f.Dispose();
-        }
-    }
-
-    /// <summary>Builds a module on the meta device (no storage is allocated) and returns its name and state-dict shapes.</summary>
-    public static (string Name, Dictionary<string, long[]> Shapes) ShapesOnMeta(Func<nn.Module> build)
-    {
-        ArgumentNullException.ThrowIfNull(build);
-        var previous = torch.get_default_device();
-        nn.Module? module = null;
-        torch.set_default_device(torch.META);
-        try
-        {
-            module = build();
-            return (module.GetName(), module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal));
-        }
-        finally
-        {
-            torch.set_default_device(previous);
-            module?.Dispose();
         }
     }
 

@@ -63,8 +63,15 @@ public static class CheckpointLoader
             foreach (var (key, target) in expected)
             {
                 if (!entries.TryGetValue(key, out var entry)) continue;
-                using var value = entry.File.Load(entry.StoredName);
-                target.copy_(value);
+                if (entry.File.CanReadInto(entry.StoredName, target))
+                {
+                    entry.File.ReadInto(entry.StoredName, target); // straight from the file into the parameter's memory
+                }
+                else
+                {
+                    using var value = entry.File.Load(entry.StoredName);
+                    target.copy_(value);
+                }
                 loaded++;
             }
         }

@@ -14,6 +14,8 @@ public static class SpecialTokens
     /// <param name="hiddenStates">[B, L, ...] features.</param>
     /// <param name="inputIds">[B, L] token ids.</param>
     /// <param name="attentionMask">[B, L] 1 = real token.</param>
+    /// <param name="bosTokenId">The beginning-of-sequence token id, or null when the vocabulary has none.</param>
+    /// <param name="eosTokenId">The end-of-sequence token id, or null when the vocabulary has none.</param>
     /// <returns>Features [B, L', ...] and mask [B, L'] (L' = L without the removed positions).</returns>
     public static (Tensor Features, Tensor Mask) Remove(Tensor hiddenStates, Tensor inputIds, Tensor attentionMask, long? bosTokenId, long? eosTokenId)
     {

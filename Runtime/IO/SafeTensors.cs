@@ -295,6 +295,45 @@ public sealed class SafeTensorsFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether <see cref="ReadInto"/> can fill <paramref name="destination"/> from tensor <paramref name="name"/>: a
+    /// contiguous CPU tensor of the stored dtype and shape.
+    /// </summary>
+    public bool CanReadInto(string name, torch.Tensor destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return _byName.TryGetValue(name, out var info)
+            && destination.device_type == DeviceType.CPU
+            && destination.is_contiguous()
+            && destination.dtype == SafeTensorDTypes.ToScalarType(info.DType)
+            && destination.shape.SequenceEqual(info.Shape);
+    }
+
+    /// <summary>
+    /// Reads one tensor straight into the memory of <paramref name="destination"/> (no intermediate copy), which must
+    /// be a contiguous CPU tensor of the stored dtype and shape (<see cref="CanReadInto"/>). Autograd does not see the
+    /// write; use it on parameters being loaded, not on tensors in a graph.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The file holds no tensor with that name.</exception>
+    /// <exception cref="ArgumentException">The destination is not a contiguous CPU tensor of the stored dtype and shape.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file ended early (changed since it was opened).</exception>
+    public void ReadInto(string name, torch.Tensor destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(name);
+        if (!_byName.TryGetValue(name, out var info))
+        {
+            throw new KeyNotFoundException($"Safetensors file '{Path}' has no tensor named '{name}'.");
+        }
+        if (!CanReadInto(name, destination))
+        {
+            throw new ArgumentException(
+                $"Tensor '{name}' of {Path} is {info.DType} [{string.Join(", ", info.Shape)}]; the destination is {destination.dtype} " +
+                $"[{string.Join(", ", destination.shape)}] on {destination.device}{(destination.is_contiguous() ? "" : ", not contiguous")}.", nameof(destination));
+        }
+        if (info.ByteLength > 0) Fill(destination, info);
+    }
+
     /// <summary>Reads every tensor (see <see cref="Load"/>), keyed by name, in header order.</summary>
     public Dictionary<string, torch.Tensor> LoadAll()
     {

@@ -49,6 +49,20 @@ public sealed class OutputTarget
             : System.IO.Path.Combine(System.IO.Path.GetTempPath(), "rnalm-spool" + suffix);
     }
 
+    /// <summary>A spool file for this target; a failure to create it names the destination, not the temporary file.</summary>
+    internal Spool NewSpool()
+    {
+        string temporary = NewTemporaryPath();
+        try
+        {
+            return new Spool(temporary);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw SafeTensors.NamingTheDestination(e, temporary, Display);
+        }
+    }
+
     /// <summary>
     /// Writes the complete result with <paramref name="write"/>: into a temporary file that then replaces the
     /// destination, or straight into the stream.
@@ -159,7 +173,7 @@ public sealed class SafeTensorsStreamWriter : IDisposable
     public SafeTensorsStreamWriter(OutputTarget target)
     {
         _target = target ?? throw new ArgumentNullException(nameof(target));
-        _spool = new Spool(target.NewTemporaryPath());
+        _spool = target.NewSpool();
     }
 
     /// <summary>Tensors written so far.</summary>
@@ -250,7 +264,7 @@ public sealed class NumpyStreamWriter : IDisposable
     public void AddMatrix(string name, int width)
     {
         if (!_archive && _matrices.Count == 1) throw new InvalidOperationException("A .npy file holds exactly one array.");
-        _matrices.Add((name, width, new Spool(_target.NewTemporaryPath())));
+        _matrices.Add((name, width, _target.NewSpool()));
         _rows[name] = 0;
     }
 

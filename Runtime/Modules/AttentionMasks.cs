@@ -14,6 +14,7 @@ public static class AttentionMasks
     /// padding; null when nothing is padded (the reference then uses no mask at all).
     /// </summary>
     /// <param name="attentionMask">[B, L], 1 = real token, 0 = padding.</param>
+    /// <param name="dtype">The floating-point type of the mask (that of the attention scores it is added to).</param>
     public static Tensor? KeyPadding(Tensor attentionMask, ScalarType dtype)
     {
         using var scope = NewDisposeScope();

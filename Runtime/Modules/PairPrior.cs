@@ -62,24 +62,49 @@ public sealed class PairPrior : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The V×V pair table on <paramref name="device"/> (made once per device and reused).</summary>
+    private Tensor Table(Device device)
+    {
+        if (_table is null || _table.IsInvalid || _table.device != device)
+        {
+            _table?.Dispose();
+            _table = tensor(_map, new long[] { _vocabSize, _vocabSize }, device: device).DetachFromDisposeScope(); // [V, V]
+        }
+        return _table;
+    }
+
+    private Tensor? _table;
+
     /// <summary>The pair values [B, L, L] of a batch of token ids.</summary>
     public Tensor PairMap(Tensor inputIds)
     {
         using var scope = NewDisposeScope();
         long batch = inputIds.shape[0], length = inputIds.shape[1];
-        var map = tensor(_map, new long[] { _vocabSize, _vocabSize }, device: inputIds.device);   // [V, V]
-        var rows = map.index_select(0, inputIds.flatten()).view(batch, length, _vocabSize);      // [B, L, V]
-        var pairs = rows.gather(2, inputIds.unsqueeze(1).expand(batch, length, length));          // [B, L, L]
+        var index = (inputIds.unsqueeze(2) * _vocabSize + inputIds.unsqueeze(1)).flatten(); // [B·L·L]: row ids_i, column ids_j
+        var pairs = Table(inputIds.device).view(-1).index_select(0, index).view(batch, length, length); // [B, L, L]
         return pairs.MoveToOuterDisposeScope();
     }
 
     /// <param name="inputIds">[B, L] token ids.</param>
     /// <returns>The first layer's attention bias [B, h, L, L].</returns>
+    /// <remarks>
+    /// The MLP reads one pair value at a time and a pair value depends only on the two token ids, so it runs once on
+    /// the V×V table and the [B, L, L] pairs gather their h outputs from it: V² MLP rows instead of B·L².
+    /// </remarks>
     public override Tensor forward(Tensor inputIds)
     {
         using var scope = NewDisposeScope();
-        var pairs = PairMap(inputIds).to_type(dense1.weight!.dtype).unsqueeze(-1); // [B, L, L, 1]
-        var bias = dense2.call(_activation(dense1.call(pairs)));                    // [B, L, L, h]
-        return bias.transpose(1, 3).MoveToOuterDisposeScope();                      // [B, h, L, L] (the map is symmetric)
+        long batch = inputIds.shape[0], length = inputIds.shape[1];
+        var values = Table(inputIds.device).to_type(dense1.weight!.dtype).view(-1, 1);        // [V·V, 1]
+        var perPair = dense2.call(_activation(dense1.call(values))).t();                       // [h, V·V]
+        var index = (inputIds.unsqueeze(2) * _vocabSize + inputIds.unsqueeze(1)).flatten();   // [B·L·L]
+        var bias = perPair.index_select(1, index).view(-1, batch, length, length);            // [h, B, L, L]
+        return bias.transpose(0, 1).MoveToOuterDisposeScope();                                // [B, h, L, L]
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _table?.Dispose();
+        base.Dispose(disposing);
     }
 }

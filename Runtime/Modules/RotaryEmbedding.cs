@@ -11,10 +11,13 @@ namespace RnaLm.Modules;
 /// (2k, 2k+1); the half layout rotates (k, k + r/2). The frequencies are either a stored, non-trainable parameter
 /// (<c>rotary_embeddings.freqs</c>, ncRNABert) or a non-persistent buffer computed from the base.
 /// </summary>
-public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
+public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>, IComputedBuffers
 {
     private readonly Tensor freqs;
     private readonly bool _interleaved;
+    private readonly bool _stored;
+    private readonly long _rotaryDim;
+    private readonly double _theta;
 
     /// <param name="rotaryDim">Features per head that rotate (even).</param>
     /// <param name="theta">Frequency base: <c>freqs[k] = theta^(-2k/rotaryDim)</c> (a checkpoint may overwrite stored ones).</param>
@@ -24,9 +27,12 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
     {
         if (rotaryDim <= 0 || rotaryDim % 2 != 0) throw new ArgumentException($"The rotary dimension must be positive and even, got {rotaryDim}.", nameof(rotaryDim));
         _interleaved = interleaved;
+        _stored = storedFrequencies;
+        _rotaryDim = rotaryDim;
+        _theta = theta;
         using (no_grad())
         {
-            var initial = pow(theta, -arange(0, rotaryDim, 2, ScalarType.Float32) / rotaryDim);
+            var initial = Frequencies(rotaryDim, theta);
             if (storedFrequencies)
             {
                 freqs = new Parameter(initial, requires_grad: false);
@@ -38,6 +44,16 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
             }
         }
         RegisterComponents();
+    }
+
+    private static Tensor Frequencies(long rotaryDim, double theta) => pow(theta, -arange(0, rotaryDim, 2, ScalarType.Float32) / rotaryDim); // [r/2]
+
+    /// <summary>Computed (not stored) frequencies are written again from the base after the storage was replaced.</summary>
+    public void ComputeBuffers()
+    {
+        if (_stored) return;
+        using var scope = NewDisposeScope();
+        using (no_grad()) freqs.copy_(Frequencies(_rotaryDim, _theta));
     }
 
     /// <summary>Rotates queries or keys [B, h, L, d]; positions are the indices along dim 2.</summary>

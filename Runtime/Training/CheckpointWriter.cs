@@ -58,10 +58,14 @@ public static class CheckpointWriter
         var options = tokenizer.Options;
         var config = new JsonObject
         {
-            ["tokenizer_class"] = "RnaTokenizer",
+            // A DNA vocabulary (U rewritten to T) is MultiMolecule's DnaTokenizer; both rewrites are written explicitly
+            // because their defaults depend on the class.
+            ["tokenizer_class"] = options.ReplaceUWithT ? "DnaTokenizer" : "RnaTokenizer",
             ["nmers"] = options.Nmers,
+            ["codon"] = options.Codon,
             ["do_upper_case"] = options.UpperCase,
             ["replace_T_with_U"] = options.ReplaceTWithU,
+            ["replace_U_with_T"] = options.ReplaceUWithT,
             ["model_max_length"] = options.ModelMaxLength,
             ["bos_token"] = options.AddBos ? Vocabulary.ClsToken : null,
             ["eos_token"] = options.AddEos ? Vocabulary.EosToken : null,

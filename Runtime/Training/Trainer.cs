@@ -197,6 +197,12 @@ public sealed record TrainingResult(
 /// </remarks>
 public sealed class Trainer
 {
+    private LossHistory? _lossHistoryStore;
+    private JsonArray? _resumedLossHistory;
+
+    /// <summary>The training loss so far, written to <c>trainer_state.json</c> as <c>loss_history</c> ([step, mean loss, learning rate] points).</summary>
+    private LossHistory Losses => _lossHistoryStore ??= new LossHistory(TotalSteps);
+
     public const string RunMarkerFile = "rnalm_run.json";
     public const string FinalFolder = "final";
     public const string BestFolder = "best";
@@ -321,6 +327,7 @@ public sealed class Trainer
         }
 
         var progress = new ProgressReporter(_log, _interactive, _task.Kind == "mlm" ? "pretrain" : "finetune", TotalSteps, step);
+        Losses.Load(_resumedLossHistory, step);
         string resuming = step > 0 ? $", resuming at step {step}" : "";
         string budgetText = _options.MaxBatchTokens is int budget ? $" and {budget} tokens" : "";
         progress.Message(string.Create(CultureInfo.InvariantCulture,
@@ -346,6 +353,7 @@ public sealed class Trainer
 
             bool last = step == TotalSteps;
             bool stopNow = _options.StopAfterSteps is long stop && stepsThisRun >= stop && !last;
+            Losses.Add(step, lastLoss, rate, flush: last || stopNow || (_options.SaveEvery > 0 && step % _options.SaveEvery == 0));
             if (_options.EvalEvery > 0 && step % _options.EvalEvery == 0 && !last)
             {
                 var evaluation = EvaluateNow(step);
@@ -536,6 +544,7 @@ public sealed class Trainer
             ["tokens_seen"] = tokensSeen,
             ["elapsed_seconds"] = Math.Round(elapsed, 1),
             ["evaluations"] = new JsonArray(evaluations.Select(e => (JsonNode)e.ToJson()).ToArray()),
+            ["loss_history"] = Losses.ToJson(),
         };
         if (_options.SelectBy is { } selectBy)
         {
@@ -595,6 +604,7 @@ public sealed class Trainer
         _task.LoadModel(checkpointDir);
         optimizer.Load(Path.Combine(checkpointDir, CheckpointWriter.OptimizerFile));
         if (optimizer.StepCount != step) throw new FormatException($"{checkpointDir}: the optimizer state is at step {optimizer.StepCount}, the trainer state at {step}.");
+        _resumedLossHistory = state["loss_history"]?.DeepClone() as JsonArray;
         if (state["evaluations"] is JsonArray list)
         {
             foreach (var item in list) if (item is JsonObject o) evaluations.Add(Evaluation.FromJson(o));

@@ -7,6 +7,7 @@ using CustomModel.Models;
 using RnaLm.Checkpoints;
 using RnaLm.IO;
 using RnaLm.Models;
+using RnaLm.Native;
 using RnaLm.Tokenization;
 using RnaLm.Training;
 using TorchSharp;
@@ -29,7 +30,7 @@ public static class Program
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     /// <summary>The whole program, with its output streams as parameters (the tests run it in process).</summary>
-    /// <returns>0 on success, 1 when a file cannot be read or the reloaded checkpoint differs, 2 on a usage error.</returns>
+    /// <returns>0 on success, 1 when libtorch or a file cannot be read or the reloaded checkpoint differs, 2 on a usage error.</returns>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         string modelName = TinyRnaVariants.TinyRnaName;
@@ -62,10 +63,12 @@ public static class Program
 
         try
         {
+            // First, so that a native library that cannot load is reported by name and reason (exit code 1).
+            LibTorch.Load();
             torch.set_num_threads(Math.Max(1, Math.Min(Environment.ProcessorCount, 2)));
             return RunModel(modelName, fasta, checkpointDir, seed, stdout);
         }
-        catch (Exception e) when (e is IOException or FormatException or ConfigException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or FormatException or ConfigException or UnauthorizedAccessException or LibTorchLoadException)
         {
             stderr.WriteLine($"CustomModel: {e.Message}");
             return 1;

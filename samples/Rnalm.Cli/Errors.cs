@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using RnaLm.Checkpoints;
 using RnaLm.Models;
+using RnaLm.Native;
 
 namespace RnaLm.Cli;
 
@@ -78,5 +79,6 @@ internal static class ErrorReport
         or UnauthorizedAccessException
         or FormatException // FASTA, vocab.txt, tokenizer_config.json, SafeTensorsFormatException
         or KeyNotFoundException
-        or ArgumentException; // e.g. a sequence longer than the model's position table
+        or ArgumentException // e.g. a sequence longer than the model's position table
+        or LibTorchLoadException; // names the native library and the loader's reason
 }

@@ -18,10 +18,11 @@ internal static class OutputPaths
     /// Usage errors (exit code 2) for the refusals, a runtime error for the missing folder.
     /// </summary>
     /// <param name="output">The <c>--output</c> value as given.</param>
-    /// <param name="checkpoint">The <c>--checkpoint</c> folder as given.</param>
+    /// <param name="checkpoint">The <c>--checkpoint</c> folder as given, or null for a command without one.</param>
     /// <param name="inputs">Input files with a description for the message, e.g. ("in.fasta", "the input FASTA file").</param>
-    public static void CheckFile(string output, string checkpoint, params (string? Path, string Description)[] inputs)
+    public static void CheckFile(string output, string? checkpoint, params (string? Path, string Description)[] inputs)
     {
+        RefuseStandardOutput(output, "a file");
         var status = FileProbe.Stat(output);
         if (status.Kind == FileKind.Directory)
         {
@@ -40,7 +41,7 @@ internal static class OutputPaths
         {
             throw new CliException($"The folder of --output '{output}' ('{folder}') does not exist.");
         }
-        if (status.Kind != FileKind.Missing && FileProbe.Stat(checkpoint).Kind == FileKind.Directory)
+        if (status.Kind != FileKind.Missing && checkpoint is not null && FileProbe.Stat(checkpoint).Kind == FileKind.Directory)
         {
             bool inCheckpoint = FileProbe.SameObject(folder, checkpoint)
                 || Directory.EnumerateFiles(checkpoint).Any(file => FileProbe.SameObject(file, output));
@@ -61,6 +62,7 @@ internal static class OutputPaths
     /// <param name="inputs">Input files and folders with the option that names them, e.g. ("train.fasta", "--train").</param>
     public static void CheckRunFolder(string output, params (string? Path, string Option)[] inputs)
     {
+        RefuseStandardOutput(output, "a folder");
         var status = FileProbe.Stat(output);
         if (status.Kind is not (FileKind.Missing or FileKind.Directory))
         {
@@ -75,6 +77,18 @@ internal static class OutputPaths
                 throw new UsageException(
                     $"--output '{output}' is or contains {option} '{input}'; a run writes and deletes folders inside --output, so choose another folder.");
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>-</c> means standard output only where a command can write its result there (<c>embed</c>, <c>merge</c>); for
+    /// the others it is a usage error rather than a file or folder named <c>-</c>.
+    /// </summary>
+    private static void RefuseStandardOutput(string output, string what)
+    {
+        if (TextInput.IsStandardStream(output))
+        {
+            throw new UsageException($"--output - (standard output) is not possible here: this command writes {what}, and its stdout carries other results; give a path.");
         }
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.Globalization;
+using RnaLm.Native;
 using RnaLm.Training;
 using TorchSharp;
 
@@ -17,6 +18,7 @@ internal static class TorchSetup
 
     private static readonly Lazy<torch.Device> Initialized = new(() =>
     {
+        LibTorch.Load();
         NativeMemory.KeepHeapFlat();
         try
         {
@@ -60,7 +62,10 @@ internal static class TorchSetup
         CustomParser = OptionParsers.OptionalAtLeast("--threads", 1),
     };
 
-    /// <summary>Applies the settings (the memory policy once, the thread count every time) and returns the device to run on (CUDA when present, else CPU).</summary>
+    /// <summary>
+    /// Loads libtorch (a failure names the library and the loader's reason) and applies the settings (the memory policy
+    /// once, the thread count every time); returns the device to run on (CUDA when present, else CPU).
+    /// </summary>
     public static torch.Device Device
     {
         get

@@ -287,9 +287,9 @@ public sealed partial record ErnieRnaConfig : global::RnaLm.Models.IModelConfig
         checked
         {
             long l = length, h = HiddenSize, i = IntermediateSize, v = VocabSize, n = NumHiddenLayers, heads = NumAttentionHeads;
-            long perSequence = h * h;
+            long perSequence = h * h + v * v * (heads / 2 + heads / 2 * heads);
             long perToken = n * (4 * h * h + 2 * h * i) + h * h + h * v;
-            long perTokenPair = n * 2 * h + heads / 2 + heads / 2 * heads;
+            long perTokenPair = n * 2 * h;
             return 2 * (perSequence + perToken * l + perTokenPair * l * l); // multiply-adds, two FLOPs each
         }
     }
@@ -298,17 +298,17 @@ public sealed partial record ErnieRnaConfig : global::RnaLm.Models.IModelConfig
     public const long ErnieRnaParameters = 85669728;
 
     /// <summary><see cref="ForwardFlops(int)"/> of the ernierna default config, from compile-time constants:
-    /// 1179648 + 171091968·L + 37020·L².</summary>
+    /// 1301952 + 171091968·L + 36864·L².</summary>
     /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
-    public static long ErnieRnaForwardFlops(int length) => Polynomial(length, 1179648L, 171091968L, 37020L);
+    public static long ErnieRnaForwardFlops(int length) => Polynomial(length, 1301952L, 171091968L, 36864L);
 
     /// <summary>Parameters of the ernierna-ss backbone including a pooler (as on the model card), known at compile time.</summary>
     public const long ErnieRnaSsParameters = 85669728;
 
     /// <summary><see cref="ForwardFlops(int)"/> of the ernierna-ss default config, from compile-time constants:
-    /// 1179648 + 171091968·L + 37020·L².</summary>
+    /// 1301952 + 171091968·L + 36864·L².</summary>
     /// <param name="length">Tokens in the sequence, special tokens included (at least 1).</param>
-    public static long ErnieRnaSsForwardFlops(int length) => Polynomial(length, 1179648L, 171091968L, 37020L);
+    public static long ErnieRnaSsForwardFlops(int length) => Polynomial(length, 1301952L, 171091968L, 36864L);
 
     private static long Polynomial(int length, long perSequence, long perToken, long perTokenPair)
     {

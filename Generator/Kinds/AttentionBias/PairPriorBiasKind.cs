@@ -49,7 +49,8 @@ internal sealed class PairPriorBiasKind : AttentionBiasKind
     }
 
     public override FlopTerms Flops(KindSpec spec, KindContext context) =>
-        new(Expr.Zero, Expr.Zero, Vars.Heads / 2 + Vars.Heads / 2 * Vars.Heads, "(h/2)·(1 + h) per token pair for the pair-prior MLP");
+        new(Vars.V * Vars.V * (Vars.Heads / 2 + Vars.Heads / 2 * Vars.Heads), Expr.Zero, Expr.Zero,
+            "V²·(h/2)·(1 + h) for the pair-prior MLP, run once on the V×V pair table and gathered for the token pairs");
 
     public override void Check(KindRules rules, KindSpec spec)
     {

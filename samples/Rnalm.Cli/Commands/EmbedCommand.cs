@@ -34,7 +34,7 @@ internal static class EmbedCommand
     internal sealed record Settings(
         string Checkpoint, string Input, string Output, OutputFormat Format, int BatchSize, int MaxBatchTokens, int SortWindow,
         Include Include, int[]? Layers, bool HiddenStates, bool Attentions, bool Logits, LongPolicy Long, int? ChunkOverlap,
-        (int Index, int Count)? Shard);
+        (int Index, int Count)? Shard, string? Png = null);
 
     private static readonly Dictionary<string, OutputFormat> Extensions = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -62,9 +62,10 @@ internal static class EmbedCommand
         var hiddenStates = new Option<bool>("--hidden-states") { Description = "Also write <name>.hidden_states.<i> [L, H] for i = 0 (embeddings) .. layers." };
         var attentions = new Option<bool>("--attentions") { Description = "Also write <name>.attentions.<i> [heads, L, L] for every layer." };
         var logits = new Option<bool>("--logits") { Description = "Also write <name>.mlm_logits [L, V] from the masked-language-model head." };
+        var png = new Option<string?>("--png") { Description = "With --attentions: folder to write heat maps of the attention maps to, <name>.attention.<layer>.png (mean over heads; the last layer, or those of --layers).", HelpName = "DIR" };
 
         var command = new Command("embed", "Embed every record of a FASTA file and stream the outputs to a safetensors, .npz or .npy file.");
-        foreach (var option in new Option[] { checkpoint, input, output, format, include, layers, batchSize, maxBatchTokens, sortWindow, longPolicy, chunkOverlap, shard, hiddenStates, attentions, logits })
+        foreach (var option in new Option[] { checkpoint, input, output, format, include, layers, batchSize, maxBatchTokens, sortWindow, longPolicy, chunkOverlap, shard, hiddenStates, attentions, logits, png })
         {
             command.Options.Add(option);
         }
@@ -86,7 +87,8 @@ internal static class EmbedCommand
                 parse.GetValue(logits),
                 Enum.Parse<LongPolicy>(parse.GetValue(longPolicy)!, ignoreCase: true),
                 parse.GetValue(chunkOverlap),
-                ParseShard(parse.GetValue(shard)));
+                ParseShard(parse.GetValue(shard)),
+                parse.GetValue(png));
             return Execute(context, settings);
         });
         return command;
@@ -187,9 +189,10 @@ internal static class EmbedCommand
         var embedder = new Embedder(context, settings, checkpoint, device);
         var target = toStdout ? OutputTarget.Stream(() => { context.Out.Flush(); return context.OpenStandardOutput(); }, "standard output") : OutputTarget.File(settings.Output);
         var progress = new ProgressReporter(context.Error, context.ErrorIsTerminal, "embed", total is int t ? end - first : 0) { Unit = "records" };
-        using var sink = new EmbeddingSink(settings, target, embedder.Keys);
+        EmbeddingSink? sink = null;
         try
         {
+            sink = new EmbeddingSink(settings, target, embedder.Keys);
             var records = FastaReader.Read(settings.Input).Select((record, i) => (record, i)).Where(r => r.i >= first && r.i < end);
             embedder.Run(records, sink, progress);
             progress.Finish();
@@ -200,6 +203,10 @@ internal static class EmbedCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not FileNotFoundException)
         {
             throw OutputPaths.WriteFailed(settings.Output, e);
+        }
+        finally
+        {
+            sink?.Dispose();
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
@@ -235,6 +242,10 @@ internal static class EmbedCommand
         if (settings.Shard is not null && fromStdin)
         {
             throw new UsageException("--shard needs a FASTA file: standard input cannot be counted and split.");
+        }
+        if (settings.Png is not null && !settings.Attentions)
+        {
+            throw new UsageException("--png draws attention maps: add --attentions.");
         }
         if (settings.ChunkOverlap is not null && settings.Long != LongPolicy.Chunk)
         {
@@ -388,6 +399,8 @@ internal static class EmbedCommand
         private readonly OutputRequest _request;
         private int _truncated;
         private int _chunked;
+        private readonly Plots.PictureFolder? _pictures;
+        private readonly HashSet<int> _pictureLayers = [];
 
         public Embedder(CliContext context, Settings settings, LoadedCheckpoint checkpoint, Device device)
         {
@@ -420,6 +433,11 @@ internal static class EmbedCommand
             var mean = settings.Include.HasFlag(Include.Mean) ? chosen.Select(l => (l, Suffix("mean", l))).ToList() : [];
             var bos = settings.Include.HasFlag(Include.Bos) ? chosen.Select(l => (l, Suffix("bos", l))).ToList() : [];
             Keys = new OutputKeys(perToken, mean, bos, checkpoint.Config.HiddenSize);
+            if (settings.Png is not null)
+            {
+                _pictures = new Plots.PictureFolder(settings.Png, "--png", (settings.Input, "the input FASTA file"));
+                foreach (int layer in layers ?? [_layerCount]) if (layer >= 1) _pictureLayers.Add(layer);
+            }
             bool needsAllLayers = Keys.PerToken.Concat(Keys.Mean).Concat(Keys.Bos).Any(k => k.Layer != _layerCount);
             _request = (needsAllLayers ? OutputRequest.HiddenStates : OutputRequest.None)
                 | (settings.Attentions ? OutputRequest.Attentions : OutputRequest.None);
@@ -528,7 +546,8 @@ internal static class EmbedCommand
             // Pooled rows go out in input order (a .npy/.npz row is a record; safetensors keys are ordered anyway).
             foreach (var pending in window)
             {
-                foreach (var (_, key) in Keys.Mean.Concat(Keys.Bos)) sink.Row(pending.Index, 0, pending.Record.Name, key, pending.Pooled[key]);
+                int part = 1 << 15; // after the record's per-token tensors
+                foreach (var (_, key) in Keys.Mean.Concat(Keys.Bos)) sink.Row(pending.Index, part++, pending.Record.Name, key, pending.Pooled[key]);
                 sink.RecordDone(pending.Record.Name);
             }
         }
@@ -539,15 +558,7 @@ internal static class EmbedCommand
             var tokenizer = _checkpoint.Tokenizer;
             var record = pending.Record;
             string origin = $"{Origin(record)} (#{pending.Index + 1})";
-            int[] ids;
-            try
-            {
-                ids = tokenizer.Encode(record.Sequence).InputIds;
-            }
-            catch (Tokenization.TokenizationException e)
-            {
-                throw new CliException($"{origin}: {e.Message}", e);
-            }
+            int[] ids = RecordEncoding.Encode(tokenizer, record.Sequence, origin).InputIds;
             pending.Ids = ids;
             Tokens += ids.Length;
             if (_maxTokens is not int max || ids.Length <= max)
@@ -664,6 +675,15 @@ internal static class EmbedCommand
             foreach (var (key, value) in perToken)
             {
                 if (key.StartsWith("pool:", StringComparison.Ordinal)) continue;
+                if (_pictures is not null && key.StartsWith("attentions.", StringComparison.Ordinal)
+                    && int.Parse(key["attentions.".Length..], CultureInfo.InvariantCulture) + 1 is int layer && _pictureLayers.Contains(layer))
+                {
+                    var heads = value.to_type(ScalarType.Float32).mean([0]).cpu().contiguous();
+                    int length = (int)heads.shape[0];
+                    float[] values = heads.data<float>().ToArray();
+                    _pictures.Write(_pictures.PathFor(name, $".attention.{layer}.png"),
+                        file => Plots.Charts.HeatMap(file, values, length, $"{name}: attention, layer {layer} (mean over heads)", "token", "attention"));
+                }
                 var cpu = value.to_type(ScalarType.Float32).cpu().contiguous();
                 sink.Tensor(pending.Index, ++part, name, key, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(cpu.bytes), cpu.shape);
             }

@@ -113,7 +113,9 @@ internal static class FillMaskCommand
                 int token = checked((int)tokens[k]);
                 int[] filled = (int[])ids.Clone();
                 filled[position] = token;
-                candidates.Add(new Candidate(scores[k], token, tokenizer.IdToToken(token), tokenizer.Decode(filled, skipSpecialTokens: true)));
+                // As the Hugging Face pipeline: one mask decodes without special tokens; with several, the special
+                // tokens stay, so the other masks remain visible where they are.
+                candidates.Add(new Candidate(scores[k], token, tokenizer.IdToToken(token), tokenizer.Decode(filled, skipSpecialTokens: maskPositions.Length == 1)));
             }
             results.Add(candidates);
         }

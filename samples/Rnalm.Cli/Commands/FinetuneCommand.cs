@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using RnaLm.Checkpoints;
+using RnaLm.Cli.Plots;
 using RnaLm.Models;
 using RnaLm.Training;
 using TorchSharp;
@@ -197,7 +198,7 @@ internal static class FinetuneCommand
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"rnalm finetune: {s.TaskName} task, {s.ModeName.ToUpperInvariant()}, {(s.FromScratch ? "random initialisation" : $"backbone from {s.CheckpointDir} ({loaded.Count} tensors)")}, {trainable:N0} of {total:N0} parameters trainable, {numLabels} outputs; {trainExamples.Count} training and {evalExamples.Count} evaluation records; long records: {s.Chunking.Policy.ToString().ToLowerInvariant()}"));
             var fineTuning = new FineTuningTask(model, family, config, tokenizer, trainExamples, evalExamples, numLabels, device, s.Chunking, stack);
-            var runner = new Trainer(fineTuning, options with { RunInfo = RunInfo(s) }, s.OutputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
+            var runner = new Trainer(fineTuning, options with { RunInfo = RunInfo(s) }, s.OutputDir, context.Error, interactive: context.ErrorIsTerminal);
             return Report(context, s, runner.Run(resumeFrom));
         }
         finally
@@ -249,7 +250,7 @@ internal static class FinetuneCommand
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"rnalm finetune: pair task, {s.ModeName.ToUpperInvariant()}, {(s.FromScratch ? "random initialisation" : $"backbone from {s.CheckpointDir} ({loaded.Count} tensors)")}, {trainable:N0} of {total:N0} parameters trainable; {train.Count} training ({train.Count(x => x.Label == 1)} positive) and {eval.Count} evaluation pairs"));
             var pairTask = new PairTrainingTask(model, family, config, tokenizer, train, eval, device);
-            var runner = new Trainer(pairTask, options with { RunInfo = RunInfo(s) }, s.OutputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
+            var runner = new Trainer(pairTask, options with { RunInfo = RunInfo(s) }, s.OutputDir, context.Error, interactive: context.ErrorIsTerminal);
             return Report(context, s, runner.Run(resumeFrom));
         }
         finally
@@ -260,6 +261,7 @@ internal static class FinetuneCommand
 
     private static int Report(CliContext context, Settings s, TrainingResult result)
     {
+        TrainingCurvesFile.Write(context, "finetune", s.OutputDir, result.FinalModel ?? result.LastCheckpoint);
         JsonOutput.Write(context.Out, indented: true, writer =>
         {
             writer.WriteStartObject();

@@ -28,7 +28,7 @@ internal static class FoldCommand
     /// <summary>One sequence to fold: its output name, its text and where it came from (for error messages).</summary>
     private sealed record Input(string Name, string Sequence, string Origin);
 
-    private sealed record Settings(string Checkpoint, string? Fasta, string[] Texts, string? Output, double Threshold);
+    private sealed record Settings(string Checkpoint, string? Fasta, string[] Texts, string? Output, double Threshold, string? Svg = null, string? Png = null);
 
     /// <summary>Builds the <c>fold</c> command; its action writes to <paramref name="context"/>'s writers.</summary>
     public static Command Create(CliContext context)
@@ -58,6 +58,16 @@ internal static class FoldCommand
             DefaultValueFactory = _ => 0.5,
             CustomParser = ParseThreshold,
         };
+        var svg = new Option<string?>("--svg")
+        {
+            Description = "Folder to write a drawing of each structure to, <name>.svg (stems as ladders, loops as circles, pseudoknots as arcs).",
+            HelpName = "DIR",
+        };
+        var png = new Option<string?>("--png")
+        {
+            Description = "Folder to write a heat map of each pairing-probability map to, <name>.contact.png.",
+            HelpName = "DIR",
+        };
         var texts = new Argument<string[]>("TEXT")
         {
             Description = "Sequences to fold instead of --input, named seq1, seq2, ... in order.",
@@ -66,7 +76,7 @@ internal static class FoldCommand
 
         var command = new Command("fold",
             "Predict secondary structures with a structure checkpoint: one '>name', token and dot-bracket block per sequence.");
-        foreach (var option in new Option[] { checkpoint, input, output, threshold })
+        foreach (var option in new Option[] { checkpoint, input, output, threshold, svg, png })
         {
             command.Options.Add(option);
         }
@@ -85,7 +95,9 @@ internal static class FoldCommand
             parse.GetValue(input),
             parse.GetValue(texts) ?? [],
             parse.GetValue(output),
-            parse.GetValue(threshold))));
+            parse.GetValue(threshold),
+            parse.GetValue(svg),
+            parse.GetValue(png))));
         return command;
     }
 
@@ -114,6 +126,8 @@ internal static class FoldCommand
             OutputPaths.RemoveLeftovers(context, "fold", settings.Output);
         }
         var inputs = ReadInputs(settings);
+        var svgFolder = settings.Svg is null ? null : new Plots.PictureFolder(settings.Svg, "--svg", (settings.Fasta, "the input FASTA file"));
+        var pngFolder = settings.Png is null ? null : new Plots.PictureFolder(settings.Png, "--png", (settings.Fasta, "the input FASTA file"));
 
         var device = TorchSetup.Device;
         using var checkpoint = Checkpoint.Load(settings.Checkpoint, context.Registry, device);
@@ -126,7 +140,7 @@ internal static class FoldCommand
                 "ErnieRnaForSecondaryStructurePrediction (e.g. ernierna-ss).");
         }
         var tokenizer = checkpoint.Tokenizer;
-        var encodings = inputs.Select(i => tokenizer.Encode(i.Sequence)).ToList();
+        var encodings = inputs.Select(i => RecordEncoding.Encode(tokenizer, i.Sequence, i.Origin)).ToList();
         for (int n = 0; n < inputs.Count; n++)
         {
             if (encodings[n].ExceedsModelMaxLength)
@@ -142,8 +156,11 @@ internal static class FoldCommand
         {
             model.Module.eval();
             using var inference = torch.inference_mode();
+            // The structures go to stdout as they come: a bar is drawn only when stdout does not share the terminal.
+            var progress = new RnaLm.Training.ProgressReporter(context.Error, context.ErrorIsTerminal && Console.IsOutputRedirected, "fold", inputs.Count) { Unit = "sequences" };
             for (int n = 0; n < inputs.Count; n++)
             {
+                if (n > 0) progress.Report(n, encodings[n - 1].Length);
                 // One sequence per forward pass: the reference SS head gives NaN on padded batches (models.md §2.5).
                 var map = Predict(model, encodings[n], device, inputs[n]);
                 var tokens = tokenizer.Tokenize(inputs[n].Sequence);
@@ -166,8 +183,13 @@ internal static class FoldCommand
                     throw new CliException($"{inputs[n].Origin}: no dot-bracket structure: {e.Message}", e);
                 }
                 context.Out.WriteLine($">{inputs[n].Name}");
-                context.Out.WriteLine(JoinTokens(tokens));
+                context.Out.WriteLine(SequenceDisplay.JoinTokens(tokens));
                 context.Out.WriteLine(structure);
+                string letters = new(tokens.Select(t => t.Length == 1 ? t[0] : t[0] == '<' ? '?' : t[0]).ToArray());
+                svgFolder?.Write(svgFolder.PathFor(inputs[n].Name, ".svg"),
+                    file => File.WriteAllText(file, Plots.StructureDrawing.Svg(inputs[n].Name, letters, DotBracket.Pairs(structure))));
+                pngFolder?.Write(pngFolder.PathFor(inputs[n].Name, ".contact.png"),
+                    file => Plots.Charts.HeatMap(file, map.data<float>().ToArray(), length, $"{inputs[n].Name}: pairing probability", "position", "probability"));
                 if (settings.Output is null)
                 {
                     map.Dispose();
@@ -177,6 +199,8 @@ internal static class FoldCommand
                     contactMaps.Add(new KeyValuePair<string, Tensor>($"{inputs[n].Name}.{ContactMapKey}", map));
                 }
             }
+            progress.Report(inputs.Count, encodings[^1].Length);
+            progress.Finish();
             if (settings.Output is not null)
             {
                 var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -262,11 +286,4 @@ internal static class FoldCommand
         return map.MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// The tokens the contact-map rows correspond to, as one line: concatenated when every token is a single character
-    /// (1-mer vocabularies: the upper-cased, T-to-U sequence), else separated by single spaces (k-mers, or special
-    /// tokens such as &lt;mask&gt; in the text), so that token k always stands for structure position k.
-    /// </summary>
-    private static string JoinTokens(IReadOnlyList<string> tokens) =>
-        string.Join(tokens.All(t => t.Length == 1) ? "" : " ", tokens);
 }

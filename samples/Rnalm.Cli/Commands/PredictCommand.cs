@@ -23,8 +23,11 @@ internal static class PredictCommand
         var threshold = new Option<double>("--threshold") { Description = "Token task: a nucleotide is paired at this probability; contact task: pairs at or above it form the structure; pair task: the pair interacts at this probability.", HelpName = "P", DefaultValueFactory = _ => 0.5, CustomParser = TrainingOptionParsers.Number("--threshold", 0, 1, minimumExclusive: true) };
         var batchSize = new Option<int>("--batch-size") { Description = "Records per forward pass (results do not depend on it).", HelpName = "N", DefaultValueFactory = _ => 32, CustomParser = OptionParsers.AtLeast("--batch-size", 1) };
 
+        var svg = new Option<string?>("--svg") { Description = "Contact models: folder to write a drawing of each structure to, <name>.svg.", HelpName = "DIR" };
+        var png = new Option<string?>("--png") { Description = "Contact models: folder to write a heat map of each pairing-probability map to, <name>.contact.png.", HelpName = "DIR" };
+
         var command = new Command("predict", "Classify sequences, predict their pairing, or whether two sequences interact, with a model from 'rnalm finetune'.");
-        foreach (Option option in new Option[] { checkpoint, input, json, threshold, batchSize }) command.Options.Add(option);
+        foreach (Option option in new Option[] { checkpoint, input, json, threshold, batchSize, svg, png }) command.Options.Add(option);
         chunking.AddTo(command);
         command.SetAction(parse =>
         {
@@ -40,8 +43,22 @@ internal static class PredictCommand
             var device = TorchSetup.Device;
             using var model = FineTuning.Load(checkpointDir, context.Registry, device);
             var chunkOptions = chunking.Read(parse);
-            var predictions = TaskPredictor.Predict(model, records.Select(r => (r.Name, r.Sequence)).ToList(), parse.GetValue(batchSize), device, chunkOptions);
+            // In parts of 256 records, for progress; a record's prediction does not depend on the others.
+            var progress = new ProgressReporter(context.Error, context.ErrorIsTerminal, "predict", records.Count) { Unit = "records" };
+            var predictions = new System.Collections.Generic.List<TaskPrediction>(records.Count);
+            foreach (var part in records.Chunk(256))
+            {
+                predictions.AddRange(TaskPredictor.Predict(model, part.Select(r => (r.Name, r.Sequence)).ToList(), parse.GetValue(batchSize), device, chunkOptions));
+                progress.Report(predictions.Count, part.Sum(r => (long)r.Sequence.Length));
+            }
+            progress.Finish();
             double cut = parse.GetValue(threshold);
+            var svgFolder = parse.GetValue(svg) is { } svgPath ? new Plots.PictureFolder(svgPath, "--svg", (inputPath, "the input file")) : null;
+            var pngFolder = parse.GetValue(png) is { } pngPath ? new Plots.PictureFolder(pngPath, "--png", (inputPath, "the input file")) : null;
+            if ((svgFolder ?? (object?)pngFolder) is not null && model.Task != PredictionTask.Contact)
+            {
+                throw new UsageException($"--svg and --png draw structures and contact maps: '{parse.GetRequiredValue(checkpoint)}' is a {model.Task.ToString().ToLowerInvariant()} model, not a contact model.");
+            }
             bool asJson = parse.GetValue(json);
             if (!asJson && model.Task == PredictionTask.Sequence) context.Out.WriteLine("name\tlabel\tprobability");
             for (int n = 0; n < predictions.Count; n++)
@@ -57,7 +74,7 @@ internal static class PredictCommand
                     context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"rnalm predict: {records[n].Source}: '{p.Name}' ({records[n].Sequence.Length} nucleotides) is longer than the model; read in {p.Windows} overlapping windows."));
                 }
-                string read = records[n].Sequence[..p.Nucleotides];
+                string read = SequenceDisplay.Nucleotides(model.Tokenizer, records[n].Sequence[..p.Nucleotides]);
                 switch (model.Task)
                 {
                     case PredictionTask.Sequence:
@@ -67,7 +84,9 @@ internal static class PredictCommand
                         WritePaired(context, p, read, cut, asJson);
                         break;
                     default:
-                        WriteStructure(context, p, read, cut, asJson, records[n].Source);
+                        string structure = WriteStructure(context, p, read, cut, asJson, records[n].Source);
+                        svgFolder?.Write(svgFolder.PathFor(p.Name, ".svg"), file => System.IO.File.WriteAllText(file, Plots.StructureDrawing.Svg(p.Name, read, DotBracket.Pairs(structure))));
+                        pngFolder?.Write(pngFolder.PathFor(p.Name, ".contact.png"), file => Plots.Charts.HeatMap(file, p.Values, p.Nucleotides, $"{p.Name}: pairing probability", "position", "probability"));
                         break;
                 }
             }
@@ -148,7 +167,7 @@ internal static class PredictCommand
         });
     }
 
-    private static void WriteStructure(CliContext context, TaskPrediction p, string sequence, double cut, bool asJson, string origin)
+    private static string WriteStructure(CliContext context, TaskPrediction p, string sequence, double cut, bool asJson, string origin)
     {
         var map = p.ContactMap();
         System.Collections.Generic.IReadOnlyList<(int I, int J)> pairs;
@@ -175,6 +194,7 @@ internal static class PredictCommand
             }
             writer.WriteEndArray();
         });
+        return structure;
     }
 
     /// <summary>

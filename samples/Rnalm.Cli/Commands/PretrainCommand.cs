@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using RnaLm.Cli.Plots;
 using RnaLm.Models;
 using RnaLm.Training;
 using TorchSharp;
@@ -197,10 +198,11 @@ internal static class PretrainCommand
             else info["model"] = variant.Name;
             if (extendedVocabulary is not null) info["vocabulary_from"] = extendedVocabulary.Name;
             info["types"] = typeSource.ToString().ToLowerInvariant();
-            var runner = new Trainer(task, options with { RunInfo = info }, outputDir, context.Error, interactive: ReferenceEquals(context.Error, Console.Error) && ProgressReporter.StderrIsTerminal);
+            var runner = new Trainer(task, options with { RunInfo = info }, outputDir, context.Error, interactive: context.ErrorIsTerminal);
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"rnalm pretrain: {(initFrom is null ? variant.Name : $"{family.Name} from {initFrom}")} ({ModelSetup.CountParameters(model.Module):N0} parameters), {trainRecords.Count} training and {heldOutRecords.Count} held-out records of {trainPath}, {scheme.ToString().ToLowerInvariant()} masking, device {device.type}"));
             var result = runner.Run(resumeFrom);
+            TrainingCurvesFile.Write(context, "pretrain", outputDir, result.FinalModel ?? result.LastCheckpoint);
             JsonOutput.Write(context.Out, indented: true, writer =>
             {
                 writer.WriteStartObject();

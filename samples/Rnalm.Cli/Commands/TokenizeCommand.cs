@@ -20,7 +20,7 @@ internal static class TokenizeCommand
     {
         var checkpoint = new Option<string>("--checkpoint")
         {
-            Description = "Checkpoint folder whose vocab.txt and tokenizer_config.json to use (no weights are loaded).",
+            Description = "Checkpoint folder whose vocab.txt and tokenizer_config.json to use (no weights are loaded); default: the built-in rnalm-mini model.",
             HelpName = "DIR",
         };
         var model = new Option<string>("--model")
@@ -70,9 +70,9 @@ internal static class TokenizeCommand
         {
             bool hasCheckpoint = result.GetResult(checkpoint) is not null;
             bool hasModel = result.GetResult(model) is not null;
-            if (hasCheckpoint == hasModel)
+            if (hasCheckpoint && hasModel)
             {
-                result.AddError("Give exactly one of --checkpoint DIR or --model NAME.");
+                result.AddError("Give at most one of --checkpoint DIR or --model NAME.");
             }
             // Read the raw token: converting an invalid --padding value here would throw instead of reporting it.
             if (result.GetResult(padding)?.Tokens is [{ Value: PadMaxLength }] && result.GetResult(maxLength) is null)
@@ -135,14 +135,15 @@ internal static class TokenizeCommand
 
     private static RnaTokenizer LoadTokenizer(CliContext context, string? checkpointDir, string? modelName)
     {
-        if (checkpointDir is not null)
+        if (checkpointDir is not null || modelName is null)
         {
+            checkpointDir ??= DefaultModel.Directory;
             var (_, config) = Checkpoint.ReadConfig(checkpointDir, context.Registry);
             return Checkpoint.ReadTokenizer(checkpointDir, config);
         }
         try
         {
-            return context.Registry.GetVariant(modelName!).CreateTokenizer();
+            return context.Registry.GetVariant(modelName).CreateTokenizer();
         }
         catch (KeyNotFoundException e)
         {

@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using RnaLm.Checkpoints;
+using RnaLm.IO;
+using RnaLm.Models;
+using RnaLm.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnaLm.Benchmarks;
+
+/// <summary>
+/// Measurements that are not micro-benchmarks: resident memory over many forwards, and the forward-only rate that
+/// <c>rnalm embed</c>'s throughput is compared with. They print plain lines for docs/benchmarks.md.
+/// </summary>
+internal static class Measurements
+{
+    /// <summary>Resident set size of this process in bytes (Linux /proc).</summary>
+    private static long ResidentBytes()
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        throw new InvalidOperationException("/proc/self/status has no VmRSS.");
+    }
+
+    /// <summary>
+    /// <c>rss [forwards] [threads]</c>: 1,000 forwards of splicebert (published size, random weights) on a 1 x 128 batch
+    /// under the native-memory policy every rnalm command applies; prints the resident size every 100 forwards and
+    /// the spread after the first 100 (warm-up).
+    /// </summary>
+    public static int ResidentMemory(string[] args)
+    {
+        int forwards = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
+        torch.set_num_threads(args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1);
+        bool policy = NativeMemory.KeepHeapFlat();
+        torch.manual_seed(0);
+        var variant = ModelCatalog.Registry.GetVariant("splicebert");
+        using var model = variant.Family.CreatePreTrainingModel(variant.Config).Module;
+        var masked = (IRnaMaskedLM)model;
+        model.eval();
+        var samples = new List<(int Forward, long Rss)>();
+        var clock = Stopwatch.StartNew();
+        using (torch.inference_mode())
+        {
+            for (int i = 1; i <= forwards; i++)
+            {
+                using var scope = NewDisposeScope();
+                // A fresh input every time, as when records stream through.
+                var ids = randint(6, 10, new long[] { 1, 128 }, dtype: ScalarType.Int64);
+                var mask = ones(1, 128, ScalarType.Int64);
+                masked.Forward(ids, mask);
+                if (i % 100 == 0) samples.Add((i, ResidentBytes()));
+            }
+        }
+        Console.WriteLine($"native-memory policy active: {policy}; {forwards} forwards of splicebert 1x128 in {clock.Elapsed.TotalSeconds:F1} s");
+        foreach (var (i, rss) in samples) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"forward {i,5}: RSS {rss / 1048576.0:F1} MiB"));
+        var steady = samples.Where(s => s.Forward > 100).Select(s => s.Rss).ToList();
+        double low = steady.Min(), high = steady.Max();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after forward 100: min {low / 1048576.0:F1} MiB, max {high / 1048576.0:F1} MiB, spread {(high - low) / low * 100:F2}%"));
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>forward-rate FASTA CHECKPOINT [records] [max-batch-tokens] [threads]</c>: the rate of model forwards alone over
+    /// the first records of a FASTA file, batched as <c>rnalm embed</c> batches them (sorted by length within windows
+    /// of 2,048 records, at most 64 records and the token budget per batch), with tokenization and batching done
+    /// before the clock starts and nothing written.
+    /// </summary>
+    public static int ForwardRate(string[] args)
+    {
+        string fasta = args[1];
+        string checkpointDir = args[2];
+        int limit = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10000;
+        int budget = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 8192;
+        torch.set_num_threads(args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 1);
+        NativeMemory.KeepHeapFlat();
+        using var checkpoint = Checkpoint.Load(checkpointDir, ModelCatalog.Registry);
+        var model = checkpoint.Model;
+        model.Module.eval();
+        int max = checkpoint.Tokenizer.Options.ModelMaxLength ?? int.MaxValue;
+        var encoded = FastaReader.Read(fasta).Take(limit)
+            .Select(r => checkpoint.Tokenizer.Encode(r.Sequence).InputIds)
+            .Select(ids => ids.Length <= max ? ids : [.. ids.AsSpan(0, max - 1), ids[^1]]).ToList();
+        var batches = new List<(Tensor Ids, Tensor Mask)>();
+        foreach (var window in encoded.Chunk(2048))
+        {
+            var sorted = window.OrderBy(ids => ids.Length).ToList();
+            var batch = new List<int[]>();
+            foreach (var ids in sorted.Append(null))
+            {
+                bool flush = ids is null || (batch.Count > 0 && (batch.Count == 64 || (long)Math.Max(batch[^1].Length, ids.Length) * (batch.Count + 1) > budget));
+                if (flush && batch.Count > 0)
+                {
+                    int length = batch.Max(b => b.Length);
+                    var flat = new long[batch.Count * length];
+                    var mask = new long[batch.Count * length];
+                    for (int b = 0; b < batch.Count; b++)
+                    {
+                        for (int t = 0; t < batch[b].Length; t++)
+                        {
+                            flat[b * length + t] = batch[b][t];
+                            mask[b * length + t] = 1;
+                        }
+                    }
+                    batches.Add((torch.tensor(flat, [batch.Count, length]), torch.tensor(mask, [batch.Count, length])));
+                    batch.Clear();
+                }
+                if (ids is not null) batch.Add(ids);
+            }
+        }
+        var clock = Stopwatch.StartNew();
+        using (torch.inference_mode())
+        {
+            foreach (var (ids, mask) in batches)
+            {
+                using var scope = NewDisposeScope();
+                model.Backbone.Forward(ids, mask);
+            }
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"forward only: {encoded.Count} records, {encoded.Sum(e => e.Length)} tokens, {batches.Count} batches, {seconds:F2} s, {encoded.Count / seconds:F1} records/s"));
+        return 0;
+    }
+}
