@@ -10,7 +10,14 @@ checksums ≤ 1e-3; the engines' own outputs are checked against the fixtures by
 alternates fresh processes TorchSharp, PyTorch, TorchSharp, ... `--runs` times each. Each process reports the median of
 `--repeats` forwards after a warm-up; the table gives the median over runs, the ratio TorchSharp/PyTorch, and achieved
 GFLOP/s as a share of the same process's fp32 matmul rate. Both processes get the same environment: 2 intra-op threads
-(RNALM_BENCH_THREADS, also OPENBLAS_NUM_THREADS), OMP_WAIT_POLICY=PASSIVE, and glibc's defaults otherwise.
+(RNALM_BENCH_THREADS, also OPENBLAS_NUM_THREADS), OMP_WAIT_POLICY=PASSIVE, and one glibc allocator policy:
+`--malloc rnalm` (default) fixes the mmap threshold at 32 MiB in both, the policy every rnalm command applies;
+`--malloc glibc` leaves glibc's adaptive threshold.
+
+`--mkl-intel-path` measures how much of the TorchSharp side's time is the BLAS: libtorch's bundled MKL takes a generic
+AVX2 code path on AMD processors, while OpenBLAS (PyTorch's side here) uses AVX-512. With this option the TorchSharp
+processes run with a two-line shim (built with gcc into the scratch folder and preloaded) that makes MKL's vendor
+check answer "Intel", so MKL picks its AVX-512 kernels. It is a measurement, not something rnalm does.
 """
 
 import argparse
@@ -54,12 +61,24 @@ def main():
     parser.add_argument("--only", default="")
     parser.add_argument("--out", default="")
     parser.add_argument("--scratch", default="/tmp/rnalm-bench")
+    parser.add_argument("--malloc", choices=["rnalm", "glibc"], default="rnalm")
+    parser.add_argument("--mkl-intel-path", action="store_true")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
     if not os.path.exists(WORKER):
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(REPO, "samples", "Benchmarks")], check=True)
     threads = os.environ.get("RNALM_BENCH_THREADS", "2")
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", RNALM_BENCH_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
+    if args.malloc == "rnalm":
+        env["MALLOC_MMAP_THRESHOLD_"] = str(32 * 1024 * 1024)  # RnaLm.Training.NativeMemory.MmapThreshold
+    sharp_env = dict(env)
+    if args.mkl_intel_path:
+        os.makedirs(args.scratch, exist_ok=True)
+        source, shim = os.path.join(args.scratch, "mkl_intel_path.c"), os.path.join(args.scratch, "libmkl_intel_path.so")
+        with open(source, "w") as f:
+            f.write("int mkl_serv_intel_cpu_true(void) { return 1; }\n")
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", shim, source], check=True)
+        sharp_env["LD_PRELOAD"] = shim
     rows = []
     for variant, family, batch, length in CASES:
         if only and variant not in only:
@@ -72,7 +91,7 @@ def main():
         torch_cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_forward.py"), checkpoint, spec, str(batch), str(length), str(args.repeats)]
         sharp, torch_ = [], []
         for _ in range(args.runs):
-            sharp.append(run(sharp_cmd, env))
+            sharp.append(run(sharp_cmd, sharp_env))
             torch_.append(run(torch_cmd, env))
         a, b = sharp[0]["checksum"], torch_[0]["checksum"]
         if abs(a - b) > 1e-3 * max(abs(a), abs(b)):
@@ -89,7 +108,8 @@ def main():
         print(json.dumps(row), flush=True)
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores; PyTorch {torch_[0].get('version', '?') if rows else '?'}; "
-        f"threads {env['RNALM_BENCH_THREADS']}; OMP_WAIT_POLICY=PASSIVE; {args.runs} alternating runs × {args.repeats} forwards.",
+        f"threads {env['RNALM_BENCH_THREADS']}; OMP_WAIT_POLICY=PASSIVE; malloc policy {args.malloc}; "
+        f"{'MKL AVX-512 path forced; ' if args.mkl_intel_path else ''}{args.runs} alternating runs × {args.repeats} forwards.",
         "",
         "| model | batch × tokens | TorchSharp | PyTorch | ratio | TorchSharp GFLOP/s (% of matmul) | PyTorch GFLOP/s (% of matmul) |",
         "|---|---|---:|---:|---:|---:|---:|",

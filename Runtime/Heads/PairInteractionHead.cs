@@ -37,6 +37,19 @@ public sealed class PairInteractionHead : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// The convolution (same padding) as windows times the kernel: <c>conv.weight</c> [C, H, K] applied to the K-wide
+    /// windows of x [B, H, L] by one matrix product. Equal to <c>conv1d</c>, whose CPU backward in libtorch 2.10
+    /// intermittently returns NaN input gradients on its first call for small channel counts.
+    /// </summary>
+    private Tensor Convolve(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var windows = nn.functional.pad(x, new long[] { KernelSize / 2, KernelSize / 2 }).unfold(2, KernelSize, 1); // [B, H, L, K]
+        var y = einsum("bhlk,chk->bcl", windows, conv.weight) + conv.bias!.view(1, -1, 1);                         // [B, C, L]
+        return y.MoveToOuterDisposeScope();
+    }
+
     /// <param name="features">[B, L, H] joined token features of each pair, zero beyond its length.</param>
     /// <param name="lengths">[B] int64: real positions of each pair (at least 1).</param>
     /// <returns>[B] interaction logits.</returns>
@@ -46,7 +59,7 @@ public sealed class PairInteractionHead : nn.Module<Tensor, Tensor, Tensor>
         long b = features.shape[0], l = features.shape[1];
         var mask = arange(l, int64, features.device).unsqueeze(0).lt(lengths.unsqueeze(1)).unsqueeze(-1).to_type(features.dtype); // [B, L, 1]
         var x = (features * mask).transpose(1, 2);                 // [B, H, L]
-        x = nn.functional.relu(conv.call(x)).transpose(1, 2) * mask;  // [B, L, C]
+        x = nn.functional.relu(Convolve(x)).transpose(1, 2) * mask; // [B, L, C]
         var packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first: true, enforce_sorted: false);
         var (_, hidden, _) = lstm.call(packed);                      // hidden [2, B, C]: forward, backward
         var final = hidden.transpose(0, 1).reshape(b, -1);          // [B, 2C]

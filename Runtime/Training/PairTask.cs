@@ -226,19 +226,19 @@ public sealed class BinaryMetrics
 
     /// <summary>
     /// Area under the ROC curve: the probability that a random positive scores above a random negative, ties counting
-    /// one half (the Mann–Whitney statistic); NaN without both classes.
+    /// one half (the Mann–Whitney statistic); NaN without both classes or when a score is NaN.
     /// </summary>
     public double Auc
     {
         get
         {
             long positives = _items.Count(i => i.Label == 1), negatives = _items.Count - positives;
-            if (positives == 0 || negatives == 0) return double.NaN;
+            if (positives == 0 || negatives == 0 || _items.Any(i => double.IsNaN(i.Score))) return double.NaN;
             var sorted = _items.OrderBy(i => i.Score).ToList();
             double rankSum = 0;
             for (int i = 0; i < sorted.Count;)
             {
-                int j = i;
+                int j = i + 1;
                 while (j < sorted.Count && sorted[j].Score == sorted[i].Score) j++;
                 double rank = (i + 1 + j) / 2.0; // mean of ranks i+1 .. j
                 for (int t = i; t < j; t++) if (sorted[t].Label == 1) rankSum += rank;
