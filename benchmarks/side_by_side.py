@@ -1,6 +1,7 @@
 """Side-by-side forward benchmark: the generated TorchSharp models against the same weights in plain PyTorch.
 
-    /usr/bin/python3 benchmarks/side_by_side.py [--runs 4] [--repeats 3] [--only splicebert,ernierna] [--out results.md]
+    /usr/bin/python3 benchmarks/side_by_side.py [--runs 4] [--repeats 3] [--only splicebert,ernierna] [--shapes all|short|long]
+        [--malloc rnalm|glibc] [--mkl-intel-path] [--out results.md]
 
 Needs Debian's python3-torch (PyTorch 1.13) with OpenBLAS as the system BLAS for /usr/bin/python3
 (`apt-get install python3-torch libopenblas0-pthread`; without OpenBLAS, Debian's reference BLAS makes PyTorch's
@@ -59,6 +60,7 @@ def main():
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default="")
+    parser.add_argument("--shapes", choices=["all", "short", "long"], default="all", help="short: the 1×128 cases; long: the others")
     parser.add_argument("--out", default="")
     parser.add_argument("--scratch", default="/tmp/rnalm-bench")
     parser.add_argument("--malloc", choices=["rnalm", "glibc"], default="rnalm")
@@ -82,6 +84,8 @@ def main():
     rows = []
     for variant, family, batch, length in CASES:
         if only and variant not in only:
+            continue
+        if (args.shapes == "short" and (batch, length) != (1, 128)) or (args.shapes == "long" and (batch, length) == (1, 128)):
             continue
         checkpoint = os.path.join(args.scratch, variant)
         if not os.path.exists(os.path.join(checkpoint, "model.safetensors")):
