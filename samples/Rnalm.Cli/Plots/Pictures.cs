@@ -144,7 +144,7 @@ internal static class Charts
         plot.Title(title);
         plot.XLabel("step");
         plot.YLabel("loss");
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Bottom); // below the axes, so it hides no point of the curves
         plot.SavePng(path, 900, 520);
     }
 }
