@@ -566,7 +566,7 @@ public class SpecDiagnosticsTests
         Assert.Equal("Variant 'tiny.x' sets 'attention.biases.pair_prior.alpha', but 'attention.biases.pair_prior' is null in this spec", Message(d));
     }
 
-    // ---------------------------------------------------------------- RNA3xxx added with the catalogue (issue 4)
+    // ---------------------------------------------------------------- RNA3xxx: diagnostics of the catalogue of checks
 
     [Fact]
     public void RNA3006_KmersSpellASpecialToken()
@@ -638,7 +638,7 @@ public class SpecDiagnosticsTests
         Assert.Equal("'heads.secondary_structure.attention_head' needs attention head 4 of the last layer's carried logits, which the backbone does not produce: the model has 4 heads (0 to 3)", Message(d));
     }
 
-    // ---------------------------------------------------------------- RNA3015: RNA type tokens (issue 13)
+    // ---------------------------------------------------------------- RNA3015: RNA type tokens
 
     [Fact]
     public void RNA3015_TypeListedTwice_AtTheSecondOccurrence()
