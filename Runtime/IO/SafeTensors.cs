@@ -909,7 +909,7 @@ public static class SafeTensors
             offset += bytes;
         }
 
-        byte[] header = BuildHeader(entries, metadata);
+        byte[] header = BuildHeader(entries.Select(e => (e.Name, e.DType, (IReadOnlyList<long>)e.Tensor.shape, e.Begin, e.End)), metadata);
 
         string directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         string tempPath = System.IO.Path.Combine(
@@ -1018,8 +1018,12 @@ public static class SafeTensors
         return e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
     }
 
-    private static byte[] BuildHeader(
-        List<(string Name, torch.Tensor Tensor, string DType, long Begin, long End)> entries,
+    /// <summary>
+    /// The JSON header of a safetensors file, padded with spaces to a multiple of 8 bytes: <c>__metadata__</c> first
+    /// (when given), then one entry per tensor in the given order.
+    /// </summary>
+    internal static byte[] BuildHeader(
+        IEnumerable<(string Name, string DType, IReadOnlyList<long> Shape, long Begin, long End)> entries,
         IReadOnlyDictionary<string, string>? metadata)
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -1044,7 +1048,7 @@ public static class SafeTensors
                 writer.WriteStartObject(entry.Name);
                 writer.WriteString("dtype", entry.DType);
                 writer.WriteStartArray("shape");
-                foreach (var d in entry.Tensor.shape)
+                foreach (long d in entry.Shape)
                 {
                     writer.WriteNumberValue(d);
                 }

@@ -195,36 +195,8 @@ public sealed class SafeTensorsStreamWriter : IDisposable
     /// <summary>Writes the header and the data to the target (replacing a file atomically).</summary>
     public void Complete(IReadOnlyDictionary<string, string>? metadata)
     {
-        var ordered = _entries.OrderBy(e => e.Order).ToList();
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            writer.WriteStartObject();
-            if (metadata is not null)
-            {
-                writer.WriteStartObject("__metadata__");
-                foreach (var (key, value) in metadata) writer.WriteString(key, value);
-                writer.WriteEndObject();
-            }
-            foreach (var entry in ordered)
-            {
-                writer.WriteStartObject(entry.Name);
-                writer.WriteString("dtype", "F32");
-                writer.WriteStartArray("shape");
-                foreach (long d in entry.Shape) writer.WriteNumberValue(d);
-                writer.WriteEndArray();
-                writer.WriteStartArray("data_offsets");
-                writer.WriteNumberValue(entry.Begin);
-                writer.WriteNumberValue(entry.End);
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
-            writer.WriteEndObject();
-        }
-        int padded = (buffer.WrittenCount + 7) / 8 * 8;
-        var header = new byte[padded];
-        buffer.WrittenSpan.CopyTo(header);
-        header.AsSpan(buffer.WrittenCount).Fill((byte)' ');
+        var header = SafeTensors.BuildHeader(
+            _entries.OrderBy(e => e.Order).Select(e => (e.Name, "F32", (IReadOnlyList<long>)e.Shape, e.Begin, e.End)), metadata);
         _target.Commit(stream =>
         {
             Span<byte> prefix = stackalloc byte[8];

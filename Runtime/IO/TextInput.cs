@@ -83,17 +83,9 @@ public static class TextInput
         path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
 
     /// <summary>A read-only stream that returns <c>prefix</c> and then the rest of <c>inner</c> (bytes read to sniff the format).</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : ForwardOnlyStream(inner)
     {
         private int _position;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -104,44 +96,40 @@ public static class TextInput
                 _position += n;
                 return n;
             }
-            return inner.Read(buffer);
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
+            return Inner.Read(buffer);
         }
     }
 
     /// <summary>Decompressed gzip content whose corruption is a <see cref="FormatException"/> naming the input.</summary>
-    private sealed class GzipContent(GZipStream inner, string name) : Stream
+    private sealed class GzipContent(GZipStream inner, string name) : ForwardOnlyStream(inner)
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
             try
             {
-                return inner.Read(buffer);
+                return Inner.Read(buffer);
             }
             catch (InvalidDataException e)
             {
                 throw new FormatException($"{name}: the gzip-compressed content is damaged: {e.Message}", e);
             }
         }
+    }
 
+    /// <summary>A read-only, forward-only stream over <c>inner</c>, which it disposes; subclasses supply <c>Read(Span)</c>.</summary>
+    private abstract class ForwardOnlyStream(Stream inner) : Stream
+    {
+        protected Stream Inner { get; } = inner;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public abstract override int Read(Span<byte> buffer);
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
@@ -149,7 +137,7 @@ public static class TextInput
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) inner.Dispose();
+            if (disposing) Inner.Dispose();
             base.Dispose(disposing);
         }
     }

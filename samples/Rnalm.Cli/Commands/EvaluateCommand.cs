@@ -92,20 +92,7 @@ internal static class EvaluateCommand
             int longRecords = examples.Count(e => e.Sequence.Length > TaskInputs.MaxContent(model.Tokenizer, model.Config, model.Stack is not null));
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"rnalm evaluate: {examples.Count} of {all} records of {parse.GetRequiredValue(input)}, {model.Task.ToString().ToLowerInvariant()} model {checkpointDir}{(model.Stack is { } stack ? $" (STACK, top {stack.TopK})" : "")}, {longRecords} longer than the model ({chunkOptions.Policy.ToString().ToLowerInvariant()}), {clock.Elapsed.TotalSeconds:F1} s"));
-            if (parse.GetValue(json))
-            {
-                JsonOutput.Write(context.Out, indented: false, writer =>
-                {
-                    writer.WriteStartObject();
-                    foreach (var (name, value) in result.Metrics) JsonOutput.WriteRounded(writer, name, value);
-                    writer.WriteEndObject();
-                });
-            }
-            else
-            {
-                context.Out.WriteLine(result.ToString());
-            }
-            return ExitCodes.Success;
+            return WriteResult(context, result, parse.GetValue(json));
         });
         return command;
     }
@@ -125,6 +112,12 @@ internal static class EvaluateCommand
         var result = evaluator.EvaluateOn(pairs, 0, batchSize);
         context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rnalm evaluate: {pairs.Count} of {all} pairs of {inputPath} ({pairs.Count(p => p.Label == 1)} positive), pair model {checkpointDir}, {clock.Elapsed.TotalSeconds:F1} s"));
+        return WriteResult(context, result, asJson);
+    }
+
+    /// <summary>The metrics of a task evaluation: one JSON object, or the evaluation's one-line summary.</summary>
+    private static int WriteResult(CliContext context, Evaluation result, bool asJson)
+    {
         if (asJson)
         {
             JsonOutput.Write(context.Out, indented: false, writer =>
