@@ -125,7 +125,7 @@ public sealed record StackSettings(IRnaMaskedLM Predictor, IModelConfig Predicto
 /// sequence classification (cross-entropy over the classes; accuracy, macro-F1, MCC), token classification of
 /// paired/unpaired nucleotides (cross-entropy over 2 labels per nucleotide; the same metrics over nucleotides) and
 /// contact prediction (one logit per nucleotide pair, binary cross-entropy over the pairs i &lt; j; precision, recall,
-/// F1 and MCC of the pairs at probability 0.5, and the structure metrics of <see cref="StructureMetrics"/>). Records
+/// F1 and MCC of the pairs at a probability threshold (0.5 unless given), and the structure metrics of <see cref="StructureMetrics"/>). Records
 /// longer than the model are split into windows or truncated (<see cref="ChunkOptions"/>); with
 /// <see cref="StackSettings"/> every input runs once per predicted type and the outputs are soft-voted
 /// (<see cref="TaskInputs"/>). Token and contact tasks need a 1-mer tokenizer.
@@ -143,6 +143,8 @@ public sealed class FineTuningTask : ITrainingTask
     private readonly int[] _lengths;
     private readonly ChunkOptions _chunking;
     private readonly StackSettings? _stack;
+    private readonly double _positiveWeight;
+    private readonly double _threshold;
     private readonly Dictionary<LabelledSequence, StackChoice> _choices = new(ReferenceEqualityComparer.Instance);
 
     private sealed record Batch(LabelledSequence[] Examples, int[] Lengths, TaskInputs Inputs, long Targets, long Tokens) : IMicroBatch;
@@ -157,9 +159,14 @@ public sealed class FineTuningTask : ITrainingTask
     /// <param name="device">Where the model lives.</param>
     /// <param name="chunking">Long records: windows (default) or truncation.</param>
     /// <param name="stack">STACK's type predictor and K, or null.</param>
+    /// <param name="positiveWeight">Token and contact tasks: the weight of a paired target in the loss (unpaired targets
+    /// weigh 1). Base pairs are about 0.3% of the pairs i &lt; j, so an unweighted contact loss first learns to predict no
+    /// pair at all; structure predictors weigh the positive class by tens to hundreds.</param>
+    /// <param name="threshold">Token and contact tasks: the probability at which the metrics count a nucleotide or a
+    /// pair as paired.</param>
     public FineTuningTask(IRnaPredictionModel model, IModelFamily family, IModelConfig config, RnaTokenizer tokenizer,
         IReadOnlyList<LabelledSequence> train, IReadOnlyList<LabelledSequence> eval, int numLabels, Device? device = null,
-        ChunkOptions? chunking = null, StackSettings? stack = null)
+        ChunkOptions? chunking = null, StackSettings? stack = null, double positiveWeight = 1, double threshold = 0.5)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _family = family ?? throw new ArgumentNullException(nameof(family));
@@ -171,6 +178,11 @@ public sealed class FineTuningTask : ITrainingTask
         _device = device ?? CPU;
         _chunking = chunking ?? ChunkOptions.Default;
         _stack = stack;
+        if (!(positiveWeight > 0) || double.IsInfinity(positiveWeight)) throw new ArgumentOutOfRangeException(nameof(positiveWeight), positiveWeight, "The weight of paired targets must be a positive number.");
+        if (!(threshold > 0 && threshold <= 1)) throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The pairing threshold must be in (0, 1].");
+        if (positiveWeight != 1 && model.Task == PredictionTask.Sequence) throw new ArgumentException("A weight of paired targets applies to token and contact tasks.", nameof(positiveWeight));
+        _positiveWeight = positiveWeight;
+        _threshold = threshold;
         if (train.Count == 0) throw new ArgumentException("There are no training examples.", nameof(train));
         FineTuning.CheckTokenizer(model.Task, tokenizer);
         if (stack is not null)
@@ -297,12 +309,16 @@ public sealed class FineTuningTask : ITrainingTask
             case PredictionTask.Token:
             {
                 var (labels, _) = Targets(batch, logits.shape[1], null);
-                return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), labels.reshape(-1), ignore_index: MlmMasker.IgnoreIndex, reduction: nn.Reduction.Sum);
+                // [2]: unpaired weighs 1, paired the positive weight
+                using var classWeights = _positiveWeight == 1 ? null : tensor(new[] { 1f, (float)_positiveWeight }, float32, _device);
+                return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), labels.reshape(-1), classWeights, ignore_index: MlmMasker.IgnoreIndex, reduction: nn.Reduction.Sum);
             }
             default:
             {
                 var (targets, weights) = Targets(batch, logits.shape[1], covered);
-                return (nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.None) * weights!).sum();
+                // [B, N, N]: the pairs i < j inside the records weigh 1, the true pairs among them the positive weight
+                var weighted = _positiveWeight == 1 ? weights! : weights! * (targets * (float)(_positiveWeight - 1) + 1);
+                return (nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.None) * weighted).sum();
             }
         }
     }
@@ -394,11 +410,12 @@ public sealed class FineTuningTask : ITrainingTask
             case PredictionTask.Token:
             {
                 long n = logits.shape[1];
-                long[] predicted = logits.argmax(2).cpu().data<long>().ToArray();
+                // [B, N]: the probability of "paired"
+                float[] paired = logits.softmax(2).select(2, 1).cpu().data<float>().ToArray();
                 for (int i = 0; i < batch.Examples.Length; i++)
                 {
                     var pairs = batch.Examples[i].Pairs!;
-                    for (int j = 0; j < batch.Lengths[i]; j++) metrics.Add(pairs[j] >= 0 && pairs[j] < batch.Lengths[i] ? 1 : 0, (int)predicted[i * n + j]);
+                    for (int j = 0; j < batch.Lengths[i]; j++) metrics.Add(pairs[j] >= 0 && pairs[j] < batch.Lengths[i] ? 1 : 0, paired[i * n + j] >= _threshold ? 1 : 0);
                 }
                 break;
             }
@@ -415,11 +432,11 @@ public sealed class FineTuningTask : ITrainingTask
                     for (int x = 0; x < length; x++)
                     {
                         for (int y = 0; y < length; y++) map[x, y] = host[((long)i * n + x) * n + y];
-                        for (int y = x + 1; y < length; y++) metrics.Add(pairs[x] == y ? 1 : 0, map[x, y] >= 0.5f ? 1 : 0);
+                        for (int y = x + 1; y < length; y++) metrics.Add(pairs[x] == y ? 1 : 0, map[x, y] >= _threshold ? 1 : 0);
                     }
                     var truth = new List<(int, int)>();
                     for (int x = 0; x < length; x++) if (pairs[x] > x && pairs[x] < length) truth.Add((x, pairs[x]));
-                    structures.Add(truth, Structure.DotBracket.SelectPairs(map, 0.5));
+                    structures.Add(truth, Structure.DotBracket.SelectPairs(map, _threshold));
                 }
                 break;
             }
@@ -434,6 +451,7 @@ public sealed class FineTuningTask : ITrainingTask
         ["long_records"] = _chunking.Policy.ToString().ToLowerInvariant(),
         ["overlap"] = FormattableString.Invariant($"{_chunking.Overlap}"),
         ["stack_top_k"] = _stack is null ? "none" : FormattableString.Invariant($"{_stack.TopK}"),
+        ["positive_weight"] = _positiveWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         ["evaluation_records"] = FormattableString.Invariant($"{_eval.Count}"),
         ["trainable_parameters"] = FormattableString.Invariant($"{_model.Module.parameters().Where(p => p.requires_grad).Sum(p => p.numel())}"),
     };

@@ -162,7 +162,11 @@ public interface ITrainingTask
     /// <summary>Loads weights saved by <see cref="SaveModel"/> (strictly) from a checkpoint folder.</summary>
     void LoadModel(string directory);
 
-    /// <summary>The task's own settings (masking rates, labels, ...), recorded in <c>trainer_state.json</c> under <c>task_settings</c>.</summary>
+    /// <summary>
+    /// The task's own settings (masking rates, labels, ...), recorded in <c>trainer_state.json</c> under
+    /// <c>task_settings</c>. A resumed run must have the same values, except for keys starting with <c>evaluation_</c>,
+    /// which describe only the evaluation.
+    /// </summary>
     IReadOnlyDictionary<string, string> Settings { get; }
 }
 
@@ -600,6 +604,19 @@ public sealed class Trainer
         Check("training_records", _task.TrainingLengths.Count);
         Check("learning_rate", _options.LearningRate);
         Check("warmup_steps", Schedule.WarmupSteps);
+        if (state["task_settings"] is JsonObject recorded)
+        {
+            // Settings that shape training must match; those of evaluation may change, and a state written before a
+            // setting existed lacks it.
+            foreach (var (key, value) in _task.Settings)
+            {
+                if (key.StartsWith("evaluation_", StringComparison.Ordinal)) continue;
+                if (recorded[key] is JsonValue stored && stored.TryGetValue(out string? text) && text != value)
+                {
+                    throw new ArgumentException($"Cannot resume from '{checkpointDir}': it was trained with {key} = {text}, this run has {value}. Use the same settings (or start a new run).");
+                }
+            }
+        }
         long step = state["step"]!.GetValue<long>();
         _task.LoadModel(checkpointDir);
         optimizer.Load(Path.Combine(checkpointDir, CheckpointWriter.OptimizerFile));

@@ -27,16 +27,18 @@ internal static class EvaluateCommand
         var heldOut = new Option<double>("--held-out") { Description = "Held-out fraction of that split.", HelpName = "F", DefaultValueFactory = _ => 0.05, CustomParser = TrainingOptionParsers.Number("--held-out", 0, 1) };
         var limit = new Option<int?>("--limit") { Description = "Evaluate only the first N records (after --split), in file order.", HelpName = "N", CustomParser = OptionParsers.OptionalAtLeast("--limit", 1) };
         var probability = new Option<double>("--mask-probability") { Description = "Fraction of nucleotides masked (mlm); all of them become <mask>.", HelpName = "P", DefaultValueFactory = _ => 0.15, CustomParser = TrainingOptionParsers.Number("--mask-probability", 0, 1, minimumExclusive: true) };
+        var threshold = new Option<double>("--threshold") { Description = "Token and contact tasks: the probability at which a nucleotide or a pair counts as paired.", HelpName = "P", DefaultValueFactory = _ => 0.5, CustomParser = TrainingOptionParsers.Number("--threshold", 0, 1, minimumExclusive: true) };
         var batchSize = new Option<int>("--batch-size") { Description = "Records per forward pass (results do not depend on it).", HelpName = "N", DefaultValueFactory = _ => 32, CustomParser = OptionParsers.AtLeast("--batch-size", 1) };
 
         var command = new Command("evaluate", "Masked-nucleotide accuracy against the most-frequent-nucleotide baseline, or fine-tuned task metrics.");
-        foreach (Option option in new Option[] { task, input, checkpoint, seed, json, split, heldOut, limit, shorterThan, probability, batchSize }) command.Options.Add(option);
+        foreach (Option option in new Option[] { task, input, checkpoint, seed, json, split, heldOut, limit, shorterThan, probability, threshold, batchSize }) command.Options.Add(option);
         chunking.AddTo(command);
         command.SetAction(parse =>
         {
             string taskName = parse.GetValue(task)!;
             var dataSplit = TrainingOptionParsers.ParseSplit(parse.GetValue(split)!);
             string checkpointDir = parse.GetValue(checkpoint) ?? DefaultModel.Directory;
+            if (parse.GetResult(threshold) is { Implicit: false } && taskName is not ("token" or "contact")) throw new UsageException("--threshold is for token and contact models.");
             if (taskName == "pair")
             {
                 return EvaluatePairs(context, parse.GetRequiredValue(input), dataSplit, parse.GetValue(heldOut), parse.GetValue(limit), parse.GetValue(shorterThan),
@@ -86,12 +88,12 @@ internal static class EvaluateCommand
                 : TaskData.ForStructure(records);
             var chunkOptions = chunking.Read(parse);
             var evaluator = new FineTuningTask(model.Model, model.Family, model.Config, model.Tokenizer, examples, examples,
-                FineTuning.NumLabels(model.Task, model.Labels.Count), device, chunkOptions, model.Stack);
+                FineTuning.NumLabels(model.Task, model.Labels.Count), device, chunkOptions, model.Stack, threshold: parse.GetValue(threshold));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = evaluator.EvaluateOn(examples, 0, parse.GetValue(batchSize));
             int longRecords = examples.Count(e => e.Sequence.Length > TaskInputs.MaxContent(model.Tokenizer, model.Config, model.Stack is not null));
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"rnalm evaluate: {examples.Count} of {all} records of {parse.GetRequiredValue(input)}, {model.Task.ToString().ToLowerInvariant()} model {checkpointDir}{(model.Stack is { } stack ? $" (STACK, top {stack.TopK})" : "")}, {longRecords} longer than the model ({chunkOptions.Policy.ToString().ToLowerInvariant()}), {clock.Elapsed.TotalSeconds:F1} s"));
+                $"rnalm evaluate: {examples.Count} of {all} records of {parse.GetRequiredValue(input)}, {model.Task.ToString().ToLowerInvariant()} model {checkpointDir}{(model.Stack is { } stack ? $" (STACK, top {stack.TopK})" : "")}, {longRecords} longer than the model ({chunkOptions.Policy.ToString().ToLowerInvariant()}){(model.Task == PredictionTask.Sequence ? "" : $", paired at probability {parse.GetValue(threshold)}")}, {clock.Elapsed.TotalSeconds:F1} s"));
             return WriteResult(context, result, parse.GetValue(json));
         });
         return command;

@@ -36,10 +36,11 @@ internal static class FinetuneCommand
         var selectBest = new Option<string?>("--select-best") { Description = "Model selection on the evaluation records: final/ holds the weights of the evaluation with the highest value of this metric (e.g. structure_f1, f1, accuracy), also kept in best/.", HelpName = "METRIC" };
         var trainer = new TrainingOptionParsers.TrainerOptionSet(defaultBatchSize: 32, defaultEpochs: 3, defaultLearningRate: 5e-4);
         var chunking = new TrainingOptionParsers.ChunkOptionSet();
+        var positiveWeight = new Option<double>("--positive-weight") { Description = "Token and contact tasks: the loss weight of a paired target (unpaired: 1). Base pairs are about 0.3% of all nucleotide pairs, so an unweighted contact loss first learns to predict none; structure predictors weigh them by tens to hundreds.", HelpName = "W", DefaultValueFactory = _ => 1, CustomParser = TrainingOptionParsers.Number("--positive-weight", 0, 10000, minimumExclusive: true) };
         var dropout = new Option<double?>("--dropout") { Description = "Override hidden_dropout and attention_dropout.", HelpName = "P", CustomParser = r => r.Tokens.Count == 0 ? null : TrainingOptionParsers.Number("--dropout", 0, 0.9)(r) };
 
         var command = new Command("finetune", "Fine-tune a pretrained model (or a random one of the same shape) on a sequence, token, contact or pair task (FBTH, TBTH or STACK).");
-        foreach (Option option in new Option[] { train, eval, heldOut, output, task, mode, stackBase, topK, checkpoint, fromScratch, trainLimit, evalLimit, selectBest, dropout }) command.Options.Add(option);
+        foreach (Option option in new Option[] { train, eval, heldOut, output, task, mode, stackBase, topK, checkpoint, fromScratch, trainLimit, evalLimit, selectBest, positiveWeight, dropout }) command.Options.Add(option);
         trainer.AddTo(command);
         chunking.AddTo(command);
         command.SetAction(parse =>
@@ -61,10 +62,11 @@ internal static class FinetuneCommand
             if (pair && stack) throw new UsageException("--mode stack is for sequence, token and contact tasks; a pair task has two sequences and no single RNA type.");
             if (!stack && parse.GetResult(topK) is { Implicit: false }) throw new UsageException("--top-k needs --mode stack.");
             if (!stack && parse.GetResult(stackBase) is { Implicit: false }) throw new UsageException("--stack-base needs --mode stack.");
+            if (parse.GetResult(positiveWeight) is { Implicit: false } && predictionTask == PredictionTask.Sequence) throw new UsageException("--positive-weight is for token and contact tasks.");
             if (parse.GetValue(heldOut) is not null && parse.GetValue(eval) is not null) throw new UsageException("Give --eval or --held-out, not both.");
             var settings = new Settings(parse.GetRequiredValue(train), parse.GetValue(eval), parse.GetValue(heldOut), parse.GetRequiredValue(output), predictionTask, pair,
                 fineTuningMode, stack ? parse.GetValue(topK) : null, parse.GetValue(checkpoint) ?? DefaultModel.Directory, scratch, parse.GetValue(trainLimit),
-                parse.GetValue(evalLimit), parse.GetValue(dropout), chunking.Read(parse), parse.GetValue(selectBest));
+                parse.GetValue(evalLimit), parse.GetValue(dropout), chunking.Read(parse), parse.GetValue(selectBest), parse.GetValue(positiveWeight));
             var options = trainer.Read(parse) with { SelectBy = settings.SelectBest };
             if (settings.SelectBest is not null && settings.EvalPath is null && settings.HeldOut is null) throw new UsageException("--select-best needs evaluation records (--eval or --held-out).");
             return pair ? ExecutePair(context, settings, options, parse.GetValue(trainer.Resume)) : Execute(context, settings, options, parse.GetValue(trainer.Resume));
@@ -73,7 +75,7 @@ internal static class FinetuneCommand
     }
 
     private sealed record Settings(string TrainPath, string? EvalPath, double? HeldOut, string OutputDir, PredictionTask Task, bool Pair, FineTuningMode Mode,
-        int? StackTopK, string CheckpointDir, bool FromScratch, int? TrainLimit, int? EvalLimit, double? Dropout, ChunkOptions Chunking, string? SelectBest)
+        int? StackTopK, string CheckpointDir, bool FromScratch, int? TrainLimit, int? EvalLimit, double? Dropout, ChunkOptions Chunking, string? SelectBest, double PositiveWeight)
     {
         public string TaskName => Pair ? PairPredictor.TaskName : Task.ToString().ToLowerInvariant();
 
@@ -197,7 +199,7 @@ internal static class FinetuneCommand
             long total = ModelSetup.CountParameters(model.Module);
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"rnalm finetune: {s.TaskName} task, {s.ModeName.ToUpperInvariant()}, {(s.FromScratch ? "random initialisation" : $"backbone from {s.CheckpointDir} ({loaded.Count} tensors)")}, {trainable:N0} of {total:N0} parameters trainable, {numLabels} outputs; {trainExamples.Count} training and {evalExamples.Count} evaluation records; long records: {s.Chunking.Policy.ToString().ToLowerInvariant()}"));
-            var fineTuning = new FineTuningTask(model, family, config, tokenizer, trainExamples, evalExamples, numLabels, device, s.Chunking, stack);
+            var fineTuning = new FineTuningTask(model, family, config, tokenizer, trainExamples, evalExamples, numLabels, device, s.Chunking, stack, s.PositiveWeight);
             var runner = new Trainer(fineTuning, options with { RunInfo = RunInfo(s) }, s.OutputDir, context.Error, interactive: context.ErrorIsTerminal);
             return Report(context, s, runner.Run(resumeFrom));
         }
