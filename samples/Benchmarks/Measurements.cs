@@ -20,16 +20,56 @@ namespace RnaLm.Benchmarks;
 internal static class Measurements
 {
     /// <summary>Resident set size of this process in bytes (Linux /proc).</summary>
-    private static long ResidentBytes()
+    private static long ResidentBytes() => StatusBytes("VmRSS:");
+
+    /// <summary>A size field of /proc/self/status (VmRSS, VmHWM, RssAnon, RssFile), in bytes.</summary>
+    private static long StatusBytes(string field)
     {
         foreach (string line in File.ReadLines("/proc/self/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
             }
         }
-        throw new InvalidOperationException("/proc/self/status has no VmRSS.");
+        throw new InvalidOperationException($"/proc/self/status has no {field}");
+    }
+
+    /// <summary>
+    /// <c>load-memory CHECKPOINT FASTA [threads] [forwards]</c>: what loading a checkpoint and embedding a few records cost, phase by
+    /// phase, as <c>rnalm embed</c> does it (native-memory policy, <see cref="Checkpoint.Load"/>, one padded batch under
+    /// inference mode): wall time and the resident size (anonymous and file-backed) after the runtime start, after the
+    /// load and after the forward, the peak, and the weight file's size.
+    /// </summary>
+    public static int LoadMemory(string[] args)
+    {
+        var clock = Stopwatch.StartNew();
+        torch.set_num_threads(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1);
+        NativeMemory.KeepHeapFlat();
+        _ = ModelCatalog.Registry.Variants.Count;
+        void Report(string phase) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{phase,-14} {clock.Elapsed.TotalSeconds,6:F2} s  resident {StatusBytes("VmRSS:") / 1048576.0,7:F1} MiB (anonymous {StatusBytes("RssAnon:") / 1048576.0,7:F1}, file {StatusBytes("RssFile:") / 1048576.0,6:F1})  peak {StatusBytes("VmHWM:") / 1048576.0,7:F1} MiB"));
+        Report("runtime");
+        var started = clock.Elapsed;
+        using var loaded = Checkpoint.Load(args[1], ModelCatalog.Registry);
+        Report("loaded");
+        var records = SequenceFiles.Read(args[2]).Select(r => r.Sequence).ToList();
+        var encoded = loaded.Tokenizer.EncodeBatch(records);
+        int forwards = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 2;
+        foreach (string phase in Enumerable.Range(1, forwards).Select(i => $"forward {i}"))
+        {
+            using (torch.inference_mode())
+            using (var scope = NewDisposeScope())
+            {
+                var (ids, mask) = encoded.ToTensors();
+                loaded.Model.Forward(ids, mask);
+            }
+            Report(phase);
+        }
+        long weights = new FileInfo(Path.Combine(args[1], Checkpoint.WeightsFile)).Length;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"weights {weights / 1048576.0:F1} MiB; load and {forwards} forward(s) {(clock.Elapsed - started).TotalSeconds:F2} s; peak / weights {StatusBytes("VmHWM:") / (double)weights:F2}"));
+        return 0;
     }
 
     /// <summary>
