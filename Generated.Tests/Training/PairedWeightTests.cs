@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using RnaLm.IO;
@@ -19,17 +20,18 @@ public sealed class PairedWeightTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (IRnaPredictionModel Model, IModelConfig Config) NewModel(PredictionTask task)
+    private static (IRnaPredictionModel Model, IModelConfig Config, int Outputs) NewModel(PredictionTask task)
     {
         var config = TinyModels.Config();
         string[] labels = task == PredictionTask.Token ? new[] { "unpaired", "paired" } : new[] { "paired" };
         var taskConfig = FineTuning.TaskConfig(TinyModels.Family, config, task, labels);
-        var (model, _) = FineTuning.CreateModel(TinyModels.Family, taskConfig, task, FineTuning.NumLabels(task, labels.Length), null, seed: 4);
+        int outputs = FineTuning.NumLabels(task, labels.Length);
+        var (model, _) = FineTuning.CreateModel(TinyModels.Family, taskConfig, task, outputs, null, seed: 4);
         model.Module.eval();
-        return (model, taskConfig);
+        return (model, taskConfig, outputs);
     }
 
-    private static System.Collections.Generic.List<LabelledSequence> Examples(int count) =>
+    private static List<LabelledSequence> Examples(int count) =>
         TaskData.ForStructure(SequenceFiles.Read(Fixtures.Data("structure/bprna_ts0.dbn")).Where(r => r.Sequence.Length <= 50).Take(count).ToList());
 
     [Theory]
@@ -38,11 +40,11 @@ public sealed class PairedWeightTests : IDisposable
     public void ThePositiveWeightMultipliesTheLossOfThePairedTargetsOnly(PredictionTask kind)
     {
         var examples = Examples(6);
-        var (model, config) = NewModel(kind);
+        var (model, config, outputs) = NewModel(kind);
         var tokenizer = TinyModels.Tokenizer(TinyModels.Config());
         double Loss(double weight)
         {
-            var task = new FineTuningTask(model, TinyModels.Family, config, tokenizer, examples, examples, FineTuning.NumLabels(kind, kind == PredictionTask.Token ? 2 : 1), positiveWeight: weight);
+            var task = new FineTuningTask(model, TinyModels.Family, config, tokenizer, examples, examples, outputs, positiveWeight: weight);
             var batch = task.Prepare(Enumerable.Range(0, examples.Count).ToArray(), new TrainingRandom(1));
             using var loss = task.Loss(batch, 1);
             return loss.item<float>();
@@ -62,10 +64,10 @@ public sealed class PairedWeightTests : IDisposable
     public void TheThresholdDecidesWhatTheMetricsCountAsPaired(PredictionTask kind)
     {
         var examples = Examples(6);
-        var (model, config) = NewModel(kind);
+        var (model, config, outputs) = NewModel(kind);
         var tokenizer = TinyModels.Tokenizer(TinyModels.Config());
         Evaluation At(double threshold) =>
-            new FineTuningTask(model, TinyModels.Family, config, tokenizer, examples, examples, FineTuning.NumLabels(kind, kind == PredictionTask.Token ? 2 : 1), threshold: threshold)
+            new FineTuningTask(model, TinyModels.Family, config, tokenizer, examples, examples, outputs, threshold: threshold)
                 .EvaluateOn(examples, 0, 8);
         var everything = At(1e-9);
         var nothing = At(1);
