@@ -11,9 +11,13 @@ checksums ≤ 1e-3; the engines' own outputs are checked against the fixtures by
 alternates fresh processes TorchSharp, PyTorch, TorchSharp, ... `--runs` times each. Each process reports the median of
 `--repeats` forwards after a warm-up; the table gives the median over runs, the ratio TorchSharp/PyTorch, and achieved
 GFLOP/s as a share of the same process's fp32 matmul rate. Both processes get the same environment: 2 intra-op threads
-(RNALM_BENCH_THREADS, also OPENBLAS_NUM_THREADS), OMP_WAIT_POLICY=PASSIVE, and one glibc allocator policy:
-`--malloc rnalm` (default) fixes the mmap threshold at 32 MiB in both, the policy every rnalm command applies;
-`--malloc glibc` leaves glibc's adaptive threshold.
+(RNALM_BENCH_THREADS, also OPENBLAS_NUM_THREADS), OMP_WAIT_POLICY=PASSIVE, and one allocator policy:
+`--malloc rnalm` (default) is the policy every rnalm command applies (RnaLm.Training.NativeMemory): tensors of 2 MiB
+and more are mappings of their own backed by transparent huge pages, smaller ones come from glibc's heap. The
+TorchSharp worker applies it itself (libtorch's THP_MEM_ALLOC_ENABLE and a 2 MiB mmap threshold; it falls back to a
+fixed 32 MiB threshold where huge pages are unavailable, and reports which policy ran); PyTorch 1.13 has no such
+switch, so its processes get the same through glibc's tunables (glibc.malloc.hugetlb=1, mmap_threshold 2 MiB).
+`--malloc glibc` leaves glibc's defaults on both sides.
 
 `--mkl-intel-path` measures how much of the TorchSharp side's time is the BLAS: libtorch's bundled MKL takes a generic
 AVX2 code path on AMD processors, while OpenBLAS (PyTorch's side here) uses AVX-512. With this option the TorchSharp
@@ -71,9 +75,12 @@ def main():
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(REPO, "samples", "Benchmarks")], check=True)
     threads = os.environ.get("RNALM_BENCH_THREADS", "2")
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", RNALM_BENCH_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
-    if args.malloc == "rnalm":
-        env["MALLOC_MMAP_THRESHOLD_"] = str(32 * 1024 * 1024)  # RnaLm.Training.NativeMemory.MmapThreshold
     sharp_env = dict(env)
+    if args.malloc == "rnalm":
+        # RnaLm.Training.NativeMemory.LargeTensorBytes, with huge pages, as the TorchSharp worker applies it.
+        env["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=2097152"
+    else:
+        sharp_env["RNALM_BENCH_MALLOC"] = "glibc"
     if args.mkl_intel_path:
         os.makedirs(args.scratch, exist_ok=True)
         source, shim = os.path.join(args.scratch, "mkl_intel_path.c"), os.path.join(args.scratch, "libmkl_intel_path.so")
@@ -100,6 +107,7 @@ def main():
         a, b = sharp[0]["checksum"], torch_[0]["checksum"]
         if abs(a - b) > 1e-3 * max(abs(a), abs(b)):
             sys.exit(f"{variant} {batch}x{length}: the engines disagree (logit checksums {a} and {b})")
+        policies = sorted({r.get("memory_policy", "?") for r in sharp})
         ts = statistics.median(r["median_s"] for r in sharp)
         pt = statistics.median(r["median_s"] for r in torch_)
         flops = sharp[0]["flops"]
@@ -107,12 +115,13 @@ def main():
         pt_mm = statistics.median(r["matmul_gflops"] for r in torch_)
         row = {"variant": variant, "shape": f"{batch}×{length}", "torchsharp_s": ts, "pytorch_s": pt, "ratio": ts / pt,
                "torchsharp_gflops": flops / ts / 1e9, "pytorch_gflops": flops / pt / 1e9, "torchsharp_matmul": ts_mm, "pytorch_matmul": pt_mm,
-               "torchsharp_setup_s": statistics.median(r["setup_s"] for r in sharp), "pytorch_setup_s": statistics.median(r["setup_s"] for r in torch_)}
+               "torchsharp_setup_s": statistics.median(r["setup_s"] for r in sharp), "torchsharp_memory_policy": ",".join(policies), "pytorch_setup_s": statistics.median(r["setup_s"] for r in torch_)}
         rows.append(row)
         print(json.dumps(row), flush=True)
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores; PyTorch {torch_[0].get('version', '?') if rows else '?'}; "
-        f"threads {env['RNALM_BENCH_THREADS']}; OMP_WAIT_POLICY=PASSIVE; malloc policy {args.malloc}; "
+        f"threads {env['RNALM_BENCH_THREADS']}; OMP_WAIT_POLICY=PASSIVE; malloc policy {args.malloc}"
+        f"{' (TorchSharp: ' + ', '.join(sorted({r['torchsharp_memory_policy'] for r in rows})) + ')' if rows else ''}; "
         f"{'MKL AVX-512 path forced; ' if args.mkl_intel_path else ''}{args.runs} alternating runs × {args.repeats} forwards.",
         "",
         "| model | batch × tokens | TorchSharp | PyTorch | ratio | TorchSharp GFLOP/s (% of matmul) | PyTorch GFLOP/s (% of matmul) |",

@@ -77,6 +77,52 @@ public sealed class DeferredModulesTests
         Assert.True(expected.allclose(actual, rtol: 0, atol: 0), "the rotary frequencies differ from a normally built model's");
     }
 
+    [Fact]
+    public void MaterializedTensorsAreSeparateContiguousLeavesThatTrain()
+    {
+        var config = TinySpliceBert();
+        using var model = DeferredModules.BuildOnMeta(() => new SpliceBertForMaskedLM(config, addPoolingLayer: true));
+        DeferredModules.Materialize(model, CPU);
+        var parameters = model.named_parameters().ToList();
+        using (no_grad())
+        {
+            for (int i = 0; i < parameters.Count; i++) parameters[i].parameter.fill_((float)i);
+        }
+        // Each tensor kept its own values: the block's views do not overlap.
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            var (name, parameter) = parameters[i];
+            Assert.True(parameter.is_contiguous(), $"{name} is not contiguous");
+            Assert.True(parameter.is_leaf, $"{name} is not a leaf");
+            Assert.Equal((float)i, parameter.min().item<float>());
+            Assert.Equal((float)i, parameter.max().item<float>());
+        }
+
+        // Two optimizer steps, each between a forward and its backward, like a fine-tuning run.
+        torch.manual_seed(3);
+        using (no_grad())
+        {
+            foreach (var (_, parameter) in parameters) parameter.normal_(0, 0.05);
+        }
+        model.train();
+        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-2);
+        using var ids = tensor(new long[,] { { 1, 6, 7, 8, 9, 2 } });
+        using var mask = ones(1, 6, ScalarType.Int64);
+        float first = 0, last = 0;
+        for (int step = 0; step < 3; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var logits = model.Forward(ids, mask).Logits;
+            var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), ids.view(-1));
+            loss.backward();
+            optimizer.step();
+            if (step == 0) first = loss.item<float>();
+            last = loss.item<float>();
+        }
+        Assert.True(last < first, $"the loss did not fall ({first} then {last})");
+    }
+
     /// <summary>A module with a tensor field assigned after registration: neither a parameter nor a buffer.</summary>
     private sealed class HiddenTensorModule : nn.Module<Tensor, Tensor>
     {

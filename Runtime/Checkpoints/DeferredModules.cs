@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
 using RnaLm.Modules;
+using RnaLm.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,6 +42,8 @@ public static class DeferredModules
     /// </summary>
     /// <exception cref="InvalidOperationException">A module keeps a meta tensor outside its registered parameters and
     /// buffers, which this cannot reach (the module must then be built on a real device).</exception>
+    /// <remarks>On the CPU the new storage is one block per dtype, advised for huge pages, that the tensors are views
+    /// of (see <see cref="CarveFromBlocks"/>); each tensor is still contiguous, has its own shape and is a leaf.</remarks>
     public static void Materialize(nn.Module root, Device device)
     {
         ArgumentNullException.ThrowIfNull(root);
@@ -57,68 +60,126 @@ public static class DeferredModules
         // Keyed by the native tensor, not the managed wrapper: TorchSharp's native layers (Embedding) hand out a new
         // wrapper of the same tensor on every access, and a tied decoder holds one of those wrappers.
         EnsureIdentityWorks();
+        var planned = new Dictionary<IntPtr, Tensor>();
+        foreach (var tensor in parameters.SelectMany(p => p.Entries.Select(e => e.parameter))
+                     .Concat(buffers.SelectMany(b => b.Entries.Select(e => e.buffer))))
+        {
+            if (tensor.is_meta) planned.TryAdd(Identity(tensor), tensor);
+        }
+        var storages = device.type == DeviceType.CPU ? CarveFromBlocks(planned, device) : new Dictionary<IntPtr, Tensor>();
         var replacements = new Dictionary<IntPtr, Tensor>();
         var replaced = new List<Tensor>();
-        Tensor Replacement(Tensor old)
+        try
         {
-            var identity = Identity(old);
-            if (!replacements.TryGetValue(identity, out var fresh))
+            Tensor Replacement(Tensor old)
             {
-                var storage = empty(old.shape, old.dtype, device);
-                fresh = old is Parameter p ? new Parameter(storage, p.requires_grad) : storage;
-                fresh.DetachFromDisposeScope();
-                replacements[identity] = fresh;
-            }
-            replaced.Add(old);
-            return fresh;
-        }
-
-        foreach (var (module, entries) in parameters)
-        {
-            foreach (var (name, parameter) in entries)
-            {
-                if (!parameter.is_meta) continue;
-                Assign(module, name, (Parameter)Replacement(parameter), isParameter: true, persistent: true);
-            }
-        }
-        foreach (var (module, entries, persistent) in buffers)
-        {
-            foreach (var (name, buffer) in entries)
-            {
-                if (!buffer.is_meta) continue;
-                Assign(module, name, Replacement(buffer), isParameter: false, persistent.Contains(name));
-            }
-        }
-
-        foreach (var module in modules)
-        {
-            foreach (var field in Fields(module.GetType()))
-            {
-                if (!typeof(Tensor).IsAssignableFrom(field.FieldType)) continue;
-                if (field.GetValue(module) is not Tensor value || value.IsInvalid || !value.is_meta) continue;
-                if (replacements.TryGetValue(Identity(value), out var fresh))
+                var identity = Identity(old);
+                if (!replacements.TryGetValue(identity, out var fresh))
                 {
-                    field.SetValue(module, fresh);
-                    continue;
+                    var storage = storages.TryGetValue(identity, out var carved) ? carved : empty(old.shape, old.dtype, device);
+                    fresh = old is Parameter p ? new Parameter(storage, p.requires_grad) : storage;
+                    fresh.DetachFromDisposeScope();
+                    replacements[identity] = fresh;
                 }
-                if (module is IComputedBuffers)
+                replaced.Add(old);
+                return fresh;
+            }
+
+            foreach (var (module, entries) in parameters)
+            {
+                foreach (var (name, parameter) in entries)
                 {
-                    // A computed buffer that TorchSharp does not enumerate (non-persistent): fresh storage, filled below.
-                    Assign(module, ComponentName(field), Replacement(value), isParameter: false, persistent: false);
-                    continue;
+                    if (!parameter.is_meta) continue;
+                    Assign(module, name, (Parameter)Replacement(parameter), isParameter: true, persistent: true);
                 }
-                throw new InvalidOperationException(
-                    $"{module.GetType().Name}.{field.Name} holds a meta tensor that is neither a parameter nor a buffer; build this module on a real device.");
+            }
+            foreach (var (module, entries, persistent) in buffers)
+            {
+                foreach (var (name, buffer) in entries)
+                {
+                    if (!buffer.is_meta) continue;
+                    Assign(module, name, Replacement(buffer), isParameter: false, persistent.Contains(name));
+                }
+            }
+
+            foreach (var module in modules)
+            {
+                foreach (var field in Fields(module.GetType()))
+                {
+                    if (!typeof(Tensor).IsAssignableFrom(field.FieldType)) continue;
+                    if (field.GetValue(module) is not Tensor value || value.IsInvalid || !value.is_meta) continue;
+                    if (replacements.TryGetValue(Identity(value), out var fresh))
+                    {
+                        field.SetValue(module, fresh);
+                        continue;
+                    }
+                    if (module is IComputedBuffers)
+                    {
+                        // A computed buffer that TorchSharp does not enumerate (non-persistent): fresh storage, filled below.
+                        Assign(module, ComponentName(field), Replacement(value), isParameter: false, persistent: false);
+                        continue;
+                    }
+                    throw new InvalidOperationException(
+                        $"{module.GetType().Name}.{field.Name} holds a meta tensor that is neither a parameter nor a buffer; build this module on a real device.");
+                }
+            }
+            foreach (var module in modules)
+            {
+                if (module is IComputedBuffers computed) computed.ComputeBuffers();
             }
         }
-        foreach (var module in modules)
+        catch
         {
-            if (module is IComputedBuffers computed) computed.ComputeBuffers();
+            // Storage carved for tensors that were never put in place would keep its block alive.
+            foreach (var (identity, storage) in storages)
+            {
+                if (!replacements.ContainsKey(identity) && !storage.IsInvalid) storage.Dispose();
+            }
+            throw;
         }
         foreach (var old in replaced)
         {
             if (!old.IsInvalid) old.Dispose();
         }
+    }
+
+    /// <summary>Blocks smaller than this are not worth asking for huge pages (a few 2 MiB pages at most).</summary>
+    private const long HugePageAdviceMinimumBytes = 8L << 20;
+
+    /// <summary>
+    /// Storage for the <paramref name="planned"/> tensors, carved out of one uninitialised block per dtype (each tensor
+    /// a contiguous view at a 64-byte aligned offset). A model's weights then sit in one allocation that the kernel can
+    /// back with 2 MiB pages (asked for with <see cref="NativeMemory.AdviseHugePages"/> before anything touches it): a
+    /// full-size model's few hundred MB then fault in as a few hundred huge pages instead of ~100,000 small ones, which
+    /// on a virtual machine is most of a checkpoint load's time. The views keep the block alive; it is freed with the last.
+    /// </summary>
+    private static Dictionary<IntPtr, Tensor> CarveFromBlocks(Dictionary<IntPtr, Tensor> planned, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var carved = new Dictionary<IntPtr, Tensor>();
+        foreach (var group in planned.Where(kv => kv.Value.numel() > 0).GroupBy(kv => kv.Value.dtype))
+        {
+            long itemSize = group.First().Value.element_size();
+            long alignment = Math.Max(1, 64 / itemSize);
+            var offsets = new List<(IntPtr Identity, long[] Shape, long Offset, long Count)>();
+            long total = 0;
+            foreach (var (identity, tensor) in group)
+            {
+                long count = tensor.numel();
+                offsets.Add((identity, tensor.shape, total, count));
+                total += (count + alignment - 1) / alignment * alignment;
+            }
+            var block = empty(new[] { total }, group.Key, device);
+            if (total * itemSize >= HugePageAdviceMinimumBytes)
+            {
+                NativeMemory.AdviseHugePages(NativeMemory.DataAddress(block), total * itemSize);
+            }
+            foreach (var (identity, shape, offset, count) in offsets)
+            {
+                carved[identity] = block.narrow(0, offset, count).view(shape).DetachFromDisposeScope();
+            }
+        }
+        return carved;
     }
 
     /// <summary>

@@ -44,9 +44,10 @@ internal static class Measurements
     public static int LoadMemory(string[] args)
     {
         var clock = Stopwatch.StartNew();
+        NativeMemory.KeepHeapFlat(); // before the first tensor, as every rnalm command applies it
         torch.set_num_threads(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1);
-        NativeMemory.KeepHeapFlat();
         _ = ModelCatalog.Registry.Variants.Count;
+        Console.WriteLine($"native-memory policy: {NativeMemory.Active}");
         void Report(string phase) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{phase,-14} {clock.Elapsed.TotalSeconds,6:F2} s  resident {StatusBytes("VmRSS:") / 1048576.0,7:F1} MiB (anonymous {StatusBytes("RssAnon:") / 1048576.0,7:F1}, file {StatusBytes("RssFile:") / 1048576.0,6:F1})  peak {StatusBytes("VmHWM:") / 1048576.0,7:F1} MiB"));
         Report("runtime");
@@ -169,6 +170,48 @@ internal static class Measurements
         double seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"forward only: {encoded.Count} records, {encoded.Sum(e => e.Length)} tokens, {batches.Count} batches, {seconds:F2} s, {encoded.Count / seconds:F1} records/s"));
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>load-phases CHECKPOINT [rounds]</c>: where <see cref="Checkpoint.Load"/>'s time goes, phase by phase (config,
+    /// tokenizer, model built on the meta device, storage, weights read from the file), for a cold first load and for
+    /// warm repeats in the same process, with the anonymous memory on huge pages after each load.
+    /// </summary>
+    public static int LoadPhases(string[] args)
+    {
+        NativeMemory.KeepHeapFlat();
+        torch.set_num_threads(1);
+        var clock = Stopwatch.StartNew();
+        _ = ModelCatalog.Registry.Variants.Count;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"native-memory policy {NativeMemory.Active}; registry {clock.Elapsed.TotalMilliseconds:F0} ms"));
+        string weights = Path.Combine(args[1], Checkpoint.WeightsFile);
+        int rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2;
+        for (int round = 1; round <= rounds; round++)
+        {
+            var lap = Stopwatch.StartNew();
+            var phases = new List<string>();
+            void Lap(string phase)
+            {
+                phases.Add(string.Create(CultureInfo.InvariantCulture, $"{phase} {lap.Elapsed.TotalMilliseconds:F0} ms"));
+                lap.Restart();
+            }
+            var total = Stopwatch.StartNew();
+            var (family, config) = Checkpoint.ReadConfig(args[1], ModelCatalog.Registry);
+            Lap("config");
+            _ = Checkpoint.ReadTokenizer(args[1], config);
+            Lap("tokenizer");
+            var model = DeferredModules.BuildOnMeta(() => family.CreatePreTrainingModel(config));
+            Lap("meta build");
+            using var module = model.Module;
+            DeferredModules.Materialize(module, torch.CPU);
+            Lap("storage");
+            Checkpoint.LoadWeights(module, family.Naming, new[] { weights });
+            Lap("weights");
+            string huge = File.ReadLines("/proc/self/smaps_rollup").FirstOrDefault(l => l.StartsWith("AnonHugePages:", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"load {round} ({(round == 1 ? "cold" : "warm")}): {total.Elapsed.TotalMilliseconds:F0} ms = {string.Join(" + ", phases)}; anonymous huge pages {huge}"));
+        }
         return 0;
     }
 }

@@ -21,12 +21,15 @@ namespace RnaLm.Benchmarks;
 /// input under inference mode, and prints one JSON line: the median seconds, the FLOPs of one forward, a checksum of the
 /// logits (for the driver to compare with PyTorch's), the set-up time and this process's fp32 matmul rate.</item>
 /// </list>
-/// Threads: <c>RNALM_BENCH_THREADS</c> (default 2) for intra-op, 1 inter-op.
+/// Threads: <c>RNALM_BENCH_THREADS</c> (default 2) for intra-op, 1 inter-op. Native memory: the policy every rnalm
+/// command applies (<see cref="NativeMemory.KeepHeapFlat"/>), unless <c>RNALM_BENCH_MALLOC=glibc</c> asks for glibc's defaults.
 /// </summary>
 public static class SideBySide
 {
     public static int Run(string[] args)
     {
+        // Before any tensor exists: libtorch reads its huge-page switch at its first allocation.
+        if (Environment.GetEnvironmentVariable("RNALM_BENCH_MALLOC") != "glibc") NativeMemory.KeepHeapFlat();
         int threads = int.Parse(Environment.GetEnvironmentVariable("RNALM_BENCH_THREADS") ?? "2", CultureInfo.InvariantCulture);
         torch.set_num_threads(threads);
         switch (args[0])
@@ -65,7 +68,7 @@ public static class SideBySide
                 }
                 long flops = checked(checkpoint.Config.ForwardFlops(length) * batch);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"engine\":\"torchsharp\",\"median_s\":{Median(times):R},\"times\":[{string.Join(",", times.Select(t => t.ToString("R", CultureInfo.InvariantCulture)))}],\"flops\":{flops},\"checksum\":{checksum:R},\"setup_s\":{setupSeconds:R},\"matmul_gflops\":{MatmulRate():R},\"threads\":{get_num_threads()}}}"));
+                    $"{{\"engine\":\"torchsharp\",\"median_s\":{Median(times):R},\"times\":[{string.Join(",", times.Select(t => t.ToString("R", CultureInfo.InvariantCulture)))}],\"flops\":{flops},\"checksum\":{checksum:R},\"setup_s\":{setupSeconds:R},\"matmul_gflops\":{MatmulRate():R},\"threads\":{get_num_threads()},\"memory_policy\":\"{NativeMemory.Active}\"}}"));
                 return 0;
             }
             default:
