@@ -13,10 +13,11 @@ alternates fresh processes TorchSharp, PyTorch, TorchSharp, ... `--runs` times e
 GFLOP/s as a share of the same process's fp32 matmul rate. Both processes get the same environment: 2 intra-op threads
 (RNALM_BENCH_THREADS, also OPENBLAS_NUM_THREADS), OMP_WAIT_POLICY=PASSIVE, and one allocator policy:
 `--malloc rnalm` (default) is the policy every rnalm command applies (RnaLm.Training.NativeMemory): tensors of 2 MiB
-and more are mappings of their own backed by transparent huge pages, smaller ones come from glibc's heap. The
-TorchSharp worker applies it itself (libtorch's THP_MEM_ALLOC_ENABLE and a 2 MiB mmap threshold; it falls back to a
-fixed 32 MiB threshold where huge pages are unavailable, and reports which policy ran); PyTorch 1.13 has no such
-switch, so its processes get the same through glibc's tunables (glibc.malloc.hugetlb=1, mmap_threshold 2 MiB).
+and more are mappings of their own backed by transparent huge pages, smaller ones come from glibc's heap, which is
+never trimmed. The TorchSharp worker applies it itself (libtorch's THP_MEM_ALLOC_ENABLE, mmap threshold 2 MiB, trim
+threshold 1 GiB; without huge pages it falls back to a 32 MiB mmap threshold, and it reports which policy ran).
+PyTorch 1.13 has no such switch, so its processes get the same through glibc's tunables (glibc.malloc.hugetlb=1,
+which also puts PyTorch's heap on huge pages, mmap_threshold 2 MiB, trim_threshold 1 GiB).
 `--malloc glibc` leaves glibc's defaults on both sides.
 
 `--mkl-intel-path` measures how much of the TorchSharp side's time is the BLAS: libtorch's bundled MKL takes a generic
@@ -78,7 +79,7 @@ def main():
     sharp_env = dict(env)
     if args.malloc == "rnalm":
         # RnaLm.Training.NativeMemory.LargeTensorBytes, with huge pages, as the TorchSharp worker applies it.
-        env["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=2097152"
+        env["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=2097152:glibc.malloc.trim_threshold=1073741824"
     else:
         sharp_env["RNALM_BENCH_MALLOC"] = "glibc"
     if args.mkl_intel_path:
