@@ -102,7 +102,7 @@ internal static class Measurements
                 if (i % 100 == 0) samples.Add((i, ResidentBytes()));
             }
         }
-        Console.WriteLine($"native-memory policy active: {policy}; {forwards} forwards of splicebert 1x128 in {clock.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"native-memory policy: {NativeMemory.Active} (active: {policy}); {forwards} forwards of splicebert 1x128 in {clock.Elapsed.TotalSeconds:F1} s");
         foreach (var (i, rss) in samples) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"forward {i,5}: RSS {rss / 1048576.0:F1} MiB"));
         var steady = samples.Where(s => s.Forward > 100).Select(s => s.Rss).ToList();
         double low = steady.Min(), high = steady.Max();
