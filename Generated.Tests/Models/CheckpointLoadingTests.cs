@@ -56,6 +56,30 @@ public sealed class CheckpointLoadingTests : IDisposable
     }
 
     [Fact]
+    public void AWeightFileCutShortAfterOpeningIsReportedByNameOnEveryReadingThread()
+    {
+        string dir = CopyFixture("splicebert");
+        string weights = Path.Combine(dir, "model.safetensors");
+        var variant = ModelCatalog.Registry.GetVariant("splicebert");
+        var config = Checkpoint.ReadConfig(dir, ModelCatalog.Registry).Config;
+        using var model = variant.Family.CreatePreTrainingModel(config).Module;
+        int threads = get_num_threads();
+        set_num_threads(2); // the loader reads on as many threads as libtorch may use
+        try
+        {
+            using var file = SafeTensorsFile.Open(weights);
+            using (var stream = new FileStream(weights, FileMode.Open, FileAccess.Write)) stream.SetLength(stream.Length / 2);
+            var e = Assert.Throws<SafeTensorsFormatException>(() => CheckpointLoader.Load(model, new[] { file }, variant.Family.Naming));
+            Assert.Contains(weights, e.Message);
+            Assert.Contains("ended at byte", e.Message);
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    [Fact]
     public void LegacyPrefixLoadsAsCurrentPrefix()
     {
         string dir = CopyFixture("splicebert", t =>

@@ -58,6 +58,7 @@ public static class CheckpointLoader
         var entries = Match(shapes, module.GetName(), null, files, naming, options);
 
         int loaded = 0;
+        var direct = new List<(Entry Entry, Tensor Target)>();
         using (no_grad())
         {
             foreach (var (key, target) in expected)
@@ -65,7 +66,7 @@ public static class CheckpointLoader
                 if (!entries.TryGetValue(key, out var entry)) continue;
                 if (entry.File.CanReadInto(entry.StoredName, target))
                 {
-                    entry.File.ReadInto(entry.StoredName, target); // straight from the file into the parameter's memory
+                    direct.Add((entry, target));
                 }
                 else
                 {
@@ -74,6 +75,19 @@ public static class CheckpointLoader
                 }
                 loaded++;
             }
+        }
+        // Straight from the files into the parameters' memory, on as many threads as libtorch may use: most of a cold
+        // load is the first touch of that memory, which the threads share out.
+        var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, get_num_threads()) };
+        try
+        {
+            System.Threading.Tasks.Parallel.ForEach(direct.OrderByDescending(d => d.Target.numel()), parallel,
+                d => d.Entry.File.ReadInto(d.Entry.StoredName, d.Target));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The reader's own error (a file that ended early names file and tensor), not the thread pool's wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
         return loaded;
     }

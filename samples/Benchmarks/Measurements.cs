@@ -174,14 +174,14 @@ internal static class Measurements
     }
 
     /// <summary>
-    /// <c>load-phases CHECKPOINT [rounds]</c>: where <see cref="Checkpoint.Load"/>'s time goes, phase by phase (config,
+    /// <c>load-phases CHECKPOINT [rounds] [threads]</c>: where <see cref="Checkpoint.Load"/>'s time goes, phase by phase (config,
     /// tokenizer, model built on the meta device, storage, weights read from the file), for a cold first load and for
     /// warm repeats in the same process, with the anonymous memory on huge pages after each load.
     /// </summary>
     public static int LoadPhases(string[] args)
     {
         NativeMemory.KeepHeapFlat();
-        torch.set_num_threads(1);
+        torch.set_num_threads(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1);
         var clock = Stopwatch.StartNew();
         _ = ModelCatalog.Registry.Variants.Count;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"native-memory policy {NativeMemory.Active}; registry {clock.Elapsed.TotalMilliseconds:F0} ms"));
