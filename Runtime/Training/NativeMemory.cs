@@ -33,12 +33,12 @@ public enum NativeMemoryPolicy
 /// nothing leaks. A fixed threshold settles that from the first step. The heap is then never trimmed: glibc would
 /// return its free top after every forward and fault the same pages in again on the next (on a virtual machine, where a
 /// page fault costs ~10 µs, that was 40% of a SpliceBERT 1 × 128 forward); kept, it stays at the small tensors'
-/// high-water mark. Where the kernel offers transparent huge pages,
-/// every tensor of 2 MiB or more gets a mapping of its own backed by 2 MiB pages: it is returned to the system when
-/// freed, so the heap holds only small tensors and cannot fragment around large ones (a forward's resident peak is
-/// then close to what it really holds), and a fresh mapping faults in 2 MiB at a time, which costs about as much as
-/// reusing heap memory. Without huge pages, fresh mappings fault in 4 KiB at a time on every forward (a 1 × 128
-/// RNAErnie forward 40% slower), so the threshold is then fixed at glibc's maximum, 32 MiB, instead.
+/// high-water mark. Where the kernel offers transparent huge pages, every tensor of 2 MiB or more gets a mapping of its
+/// own backed by 2 MiB pages: it is returned to the system when freed, so the heap holds only small tensors and cannot
+/// fragment around large ones (a forward's resident peak is then close to what it really holds), and a fresh mapping
+/// faults in 2 MiB at a time, which costs about as much as reusing heap memory. Without huge pages, fresh mappings
+/// fault in 4 KiB at a time on every forward (a 1 × 128 RNAErnie forward 40% slower), so the threshold is then fixed at
+/// glibc's maximum, 32 MiB, instead.
 /// </summary>
 public static partial class NativeMemory
 {
@@ -101,7 +101,8 @@ public static partial class NativeMemory
     /// <summary>The address of a CPU tensor's first element.</summary>
     internal static unsafe IntPtr DataAddress(Tensor tensor)
     {
-        using var first = tensor.flatten().narrow(0, 0, 1);
+        using var flat = tensor.flatten();
+        using var first = flat.narrow(0, 0, 1);
         fixed (byte* address = first.bytes)
         {
             return (IntPtr)address;
