@@ -5,6 +5,7 @@ using System.Linq;
 using RnaLm.IO;
 using RnaLm.Models;
 using RnaLm.Tests.Cli;
+using RnaLm.Tokenization;
 using RnaLm.Training;
 using Xunit;
 
@@ -20,32 +21,46 @@ public sealed class PairedWeightTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (IRnaPredictionModel Model, IModelConfig Config, int Outputs) NewModel(PredictionTask task)
+    /// <summary>
+    /// A tiny structure model of <paramref name="task"/> (token or contact), six short TS0 records, and the fine-tuning
+    /// task on them with a given positive weight and threshold.
+    /// </summary>
+    private sealed class Setup : IDisposable
     {
-        var config = TinyModels.Config();
-        string[] labels = task == PredictionTask.Token ? new[] { "unpaired", "paired" } : new[] { "paired" };
-        var taskConfig = FineTuning.TaskConfig(TinyModels.Family, config, task, labels);
-        int outputs = FineTuning.NumLabels(task, labels.Length);
-        var (model, _) = FineTuning.CreateModel(TinyModels.Family, taskConfig, task, outputs, null, seed: 4);
-        model.Module.eval();
-        return (model, taskConfig, outputs);
-    }
+        public Setup(PredictionTask task)
+        {
+            var config = TinyModels.Config();
+            string[] labels = task == PredictionTask.Token ? new[] { "unpaired", "paired" } : new[] { "paired" };
+            Config = FineTuning.TaskConfig(TinyModels.Family, config, task, labels);
+            Outputs = FineTuning.NumLabels(task, labels.Length);
+            (Model, _) = FineTuning.CreateModel(TinyModels.Family, Config, task, Outputs, null, seed: 4);
+            Model.Module.eval();
+            Tokenizer = TinyModels.Tokenizer(config);
+            Examples = TaskData.ForStructure(SequenceFiles.Read(Fixtures.Data("structure/bprna_ts0.dbn")).Where(r => r.Sequence.Length <= 50).Take(6).ToList());
+        }
 
-    private static List<LabelledSequence> Examples(int count) =>
-        TaskData.ForStructure(SequenceFiles.Read(Fixtures.Data("structure/bprna_ts0.dbn")).Where(r => r.Sequence.Length <= 50).Take(count).ToList());
+        public IRnaPredictionModel Model { get; }
+        public IModelConfig Config { get; }
+        public int Outputs { get; }
+        public RnaTokenizer Tokenizer { get; }
+        public List<LabelledSequence> Examples { get; }
+
+        public FineTuningTask Task(double positiveWeight = 1, double threshold = 0.5) =>
+            new(Model, TinyModels.Family, Config, Tokenizer, Examples, Examples, Outputs, positiveWeight: positiveWeight, threshold: threshold);
+
+        public void Dispose() => Model.Module.Dispose();
+    }
 
     [Theory]
     [InlineData(PredictionTask.Token)]
     [InlineData(PredictionTask.Contact)]
     public void ThePositiveWeightMultipliesTheLossOfThePairedTargetsOnly(PredictionTask kind)
     {
-        var examples = Examples(6);
-        var (model, config, outputs) = NewModel(kind);
-        var tokenizer = TinyModels.Tokenizer(TinyModels.Config());
+        using var setup = new Setup(kind);
         double Loss(double weight)
         {
-            var task = new FineTuningTask(model, TinyModels.Family, config, tokenizer, examples, examples, outputs, positiveWeight: weight);
-            var batch = task.Prepare(Enumerable.Range(0, examples.Count).ToArray(), new TrainingRandom(1));
+            var task = setup.Task(positiveWeight: weight);
+            var batch = task.Prepare(Enumerable.Range(0, setup.Examples.Count).ToArray(), new TrainingRandom(1));
             using var loss = task.Loss(batch, 1);
             return loss.item<float>();
         }
@@ -55,7 +70,6 @@ public sealed class PairedWeightTests : IDisposable
         Assert.Equal(2 * (three - one), five - one, 1e-3 * five);
         // The paired terms are a small share of the unweighted loss, as the structures' pairs are of all targets.
         Assert.True(three - one < one, $"paired terms {(three - one) / 2} of {one}");
-        model.Module.Dispose();
     }
 
     [Theory]
@@ -63,12 +77,9 @@ public sealed class PairedWeightTests : IDisposable
     [InlineData(PredictionTask.Contact)]
     public void TheThresholdDecidesWhatTheMetricsCountAsPaired(PredictionTask kind)
     {
-        var examples = Examples(6);
-        var (model, config, outputs) = NewModel(kind);
-        var tokenizer = TinyModels.Tokenizer(TinyModels.Config());
-        Evaluation At(double threshold) =>
-            new FineTuningTask(model, TinyModels.Family, config, tokenizer, examples, examples, outputs, threshold: threshold)
-                .EvaluateOn(examples, 0, 8);
+        using var setup = new Setup(kind);
+        var examples = setup.Examples;
+        Evaluation At(double threshold) => setup.Task(threshold: threshold).EvaluateOn(examples, 0, 8);
         var everything = At(1e-9);
         var nothing = At(1);
         var middle = At(0.5);
@@ -86,7 +97,6 @@ public sealed class PairedWeightTests : IDisposable
             Assert.Equal(0, nothing["structure_recall_overall"]);
         }
         Assert.Equal(middle["loss"], everything["loss"]); // the loss does not depend on the threshold
-        model.Module.Dispose();
     }
 
     [Fact]

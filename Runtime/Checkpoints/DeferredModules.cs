@@ -143,7 +143,10 @@ public static class DeferredModules
         }
     }
 
-    /// <summary>Blocks smaller than this are not worth asking for huge pages (a few 2 MiB pages at most).</summary>
+    /// <summary>
+    /// Blocks smaller than this are not advised: they hold a few 2 MiB pages at most, and a block below glibc's mmap
+    /// threshold comes from the heap, whose pages the advice would reach too.
+    /// </summary>
     private const long HugePageAdviceMinimumBytes = 8L << 20;
 
     /// <summary>
