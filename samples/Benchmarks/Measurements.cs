@@ -174,8 +174,9 @@ internal static class Measurements
     }
 
     /// <summary>
-    /// <c>load-phases CHECKPOINT [rounds] [threads]</c>: where <see cref="Checkpoint.Load"/>'s time goes, phase by phase (config,
-    /// tokenizer, model built on the meta device, storage, weights read from the file), for a cold first load and for
+    /// <c>load-phases CHECKPOINT [rounds] [threads]</c>: where <see cref="Checkpoint.Load"/>'s time goes, its steps timed one by
+    /// one (config, tokenizer, model built on the meta device, its keys and shapes checked against the weight file's
+    /// header, storage, weights read from the file), for a cold first load and for
     /// warm repeats in the same process, with the anonymous memory on huge pages after each load.
     /// </summary>
     public static int LoadPhases(string[] args)
@@ -204,6 +205,12 @@ internal static class Measurements
             var model = DeferredModules.BuildOnMeta(() => family.CreatePreTrainingModel(config));
             Lap("meta build");
             using var module = model.Module;
+            using (var file = SafeTensorsFile.Open(weights))
+            {
+                var shapes = module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
+                CheckpointLoader.Verify(shapes, module.GetName(), args[1], new[] { file }, family.Naming);
+            }
+            Lap("check");
             DeferredModules.Materialize(module, torch.CPU);
             Lap("storage");
             Checkpoint.LoadWeights(module, family.Naming, new[] { weights });
