@@ -1,7 +1,7 @@
 """Side-by-side forward benchmark: the generated TorchSharp models against the same weights in plain PyTorch.
 
     /usr/bin/python3 benchmarks/side_by_side.py [--runs 4] [--repeats 3] [--only splicebert,ernierna] [--shapes all|short|long]
-        [--malloc rnalm|glibc] [--mkl-intel-path] [--out results.md]
+        [--malloc rnalm|glibc] [--linear kernel|libtorch] [--mkl-intel-path] [--out results.md]
 
 Needs Debian's python3-torch (PyTorch 1.13) with OpenBLAS as the system BLAS for /usr/bin/python3
 (`apt-get install python3-torch libopenblas0-pthread`; without OpenBLAS, Debian's reference BLAS makes PyTorch's
@@ -19,6 +19,11 @@ threshold 1 GiB; without huge pages it falls back to a 32 MiB mmap threshold, an
 PyTorch 1.13 has no such switch, so its processes get the same through glibc's tunables (glibc.malloc.hugetlb=1,
 which also puts PyTorch's heap on huge pages, mmap_threshold 2 MiB, trim_threshold 1 GiB).
 `--malloc glibc` leaves glibc's defaults on both sides.
+
+`--linear kernel` (default) lets the generated models' projections run on RnaLm's AVX-512 kernel
+(RnaLm.Modules.Dense) as every rnalm command does; `--linear libtorch` sends them to libtorch's linear (MKL), as on
+a processor without AVX-512. The TorchSharp side's "% of matmul" is against the 2048² product rate of the path its
+projections take; the header also gives libtorch's own rate in the same processes.
 
 `--mkl-intel-path` measures how much of the TorchSharp side's time is the BLAS: libtorch's bundled MKL takes a generic
 AVX2 code path on AMD processors, while OpenBLAS (PyTorch's side here) uses AVX-512. With this option the TorchSharp
@@ -69,6 +74,7 @@ def main():
     parser.add_argument("--out", default="")
     parser.add_argument("--scratch", default="/tmp/rnalm-bench")
     parser.add_argument("--malloc", choices=["rnalm", "glibc"], default="rnalm")
+    parser.add_argument("--linear", choices=["kernel", "libtorch"], default="kernel")
     parser.add_argument("--mkl-intel-path", action="store_true")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
@@ -82,6 +88,8 @@ def main():
         env["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=2097152:glibc.malloc.trim_threshold=1073741824"
     else:
         sharp_env["RNALM_BENCH_MALLOC"] = "glibc"
+    if args.linear == "libtorch":
+        sharp_env["RNALM_LINEAR"] = "libtorch"
     if args.mkl_intel_path:
         os.makedirs(args.scratch, exist_ok=True)
         source, shim = os.path.join(args.scratch, "mkl_intel_path.c"), os.path.join(args.scratch, "libmkl_intel_path.so")
@@ -113,9 +121,12 @@ def main():
         pt = statistics.median(r["median_s"] for r in torch_)
         flops = sharp[0]["flops"]
         ts_mm = statistics.median(r["matmul_gflops"] for r in sharp)
+        ts_libtorch_mm = statistics.median(r.get("libtorch_matmul_gflops", r["matmul_gflops"]) for r in sharp)
+        kernel = sorted({"kernel" if r.get("projection_kernel") else "libtorch" for r in sharp})
         pt_mm = statistics.median(r["matmul_gflops"] for r in torch_)
         row = {"variant": variant, "shape": f"{batch}×{length}", "torchsharp_s": ts, "pytorch_s": pt, "ratio": ts / pt,
                "torchsharp_gflops": flops / ts / 1e9, "pytorch_gflops": flops / pt / 1e9, "torchsharp_matmul": ts_mm, "pytorch_matmul": pt_mm,
+               "torchsharp_libtorch_matmul": ts_libtorch_mm, "torchsharp_projections": ",".join(kernel),
                "torchsharp_setup_s": statistics.median(r["setup_s"] for r in sharp), "torchsharp_memory_policy": ",".join(policies), "pytorch_setup_s": statistics.median(r["setup_s"] for r in torch_)}
         rows.append(row)
         print(json.dumps(row), flush=True)
@@ -123,7 +134,9 @@ def main():
         f"Machine: {platform.machine()}, {os.cpu_count()} cores; PyTorch {torch_[0].get('version', '?') if rows else '?'}; "
         f"threads {env['RNALM_BENCH_THREADS']}; OMP_WAIT_POLICY=PASSIVE; malloc policy {args.malloc}"
         f"{' (TorchSharp: ' + ', '.join(sorted({r['torchsharp_memory_policy'] for r in rows})) + ')' if rows else ''}; "
-        f"{'MKL AVX-512 path forced; ' if args.mkl_intel_path else ''}{args.runs} alternating runs × {args.repeats} forwards.",
+        f"{'MKL AVX-512 path forced; ' if args.mkl_intel_path else ''}{args.runs} alternating runs × {args.repeats} forwards"
+        f"{'; TorchSharp projections on ' + ', '.join(sorted({r['torchsharp_projections'] for r in rows})) if rows else ''}"
+        f"{', libtorch matmul %.0f GFLOP/s in the same processes' % statistics.median(r['torchsharp_libtorch_matmul'] for r in rows) if rows else ''}.",
         "",
         "| model | batch × tokens | TorchSharp | PyTorch | ratio | TorchSharp GFLOP/s (% of matmul) | PyTorch GFLOP/s (% of matmul) |",
         "|---|---|---:|---:|---:|---:|---:|",

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using System.Text.Json;
 using RnaLm.Models;
+using RnaLm.Modules;
 using RnaLm.Tests.Generator;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -137,7 +138,7 @@ public sealed class ModelFactsTests
     };
 
     /// <summary>
-    /// Counts the FLOPs of a real forward pass independently of the formula: a hook on every <c>Linear</c> adds
+    /// Counts the FLOPs of a real forward pass independently of the formula: a hook on every <c>Linear</c> and <c>Dense</c> adds
     /// 2·rows·in·out for the rows that actually went through it (so the pooler counts one row and the pair-prior MLP V²
     /// rows), and every returned attention map [B, h, L, L] adds 2·numel·d for QKᵀ and again for PV.
     /// </summary>
@@ -158,9 +159,11 @@ public sealed class ModelFactsTests
         var removeHooks = new List<Action>();
         foreach (var (name, child) in model.Module.named_modules())
         {
-            if (child is not Linear linear) continue;
-            long outFeatures = linear.weight!.shape[0], inFeatures = linear.weight.shape[1];
-            var hook = linear.register_forward_hook((_, input, output) =>
+            // The encoders' layers are Dense, the heads' and the pair prior's TorchSharp Linear.
+            var weight = child switch { Linear linear => linear.weight, Dense dense => dense.Weight, _ => null };
+            if (weight is null) continue;
+            long outFeatures = weight.shape[0], inFeatures = weight.shape[1];
+            var hook = ((nn.Module<Tensor, Tensor>)child).register_forward_hook((_, input, output) =>
             {
                 long rows = input.numel() / inFeatures;
                 linearFlops += 2 * rows * inFeatures * outFeatures;

@@ -16,7 +16,7 @@ internal static class ModuleEmitter
     public static string Emit(ModelSpec spec)
     {
         var w = new SourceWriter();
-        Code.Header(w, spec.Namespace);
+        Code.Header(w, spec.Namespace, modules: true);
         var renderer = KindTemplates.Renderer(spec);
         return w.ToString() + renderer.Render(TemplateLibrary.Get("model/modules.sbncs"), "file").TrimEnd('\n') + "\n";
     }

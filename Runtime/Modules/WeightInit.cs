@@ -13,7 +13,7 @@ namespace RnaLm.Modules;
 /// </summary>
 public static class WeightInit
 {
-    /// <summary>Initialises every Linear, Embedding and LayerNorm below <paramref name="root"/> (itself included).</summary>
+    /// <summary>Initialises every Linear (TorchSharp's and <see cref="Dense"/>), Embedding and LayerNorm below <paramref name="root"/> (itself included).</summary>
     /// <param name="root">The module to initialise.</param>
     /// <param name="std"><c>initializer_range</c>.</param>
     /// <param name="paddingIndex">Row of every embedding table to zero (the pad token), or null.</param>
@@ -29,6 +29,10 @@ public static class WeightInit
                 case Linear linear:
                     linear.weight!.normal_(0, std);
                     linear.bias?.zero_();
+                    break;
+                case Dense dense:
+                    dense.Weight.normal_(0, std);
+                    dense.Bias?.zero_();
                     break;
                 case Embedding embedding:
                     embedding.weight!.normal_(0, std);

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using RnaLm.Checkpoints;
 using RnaLm.Models;
+using RnaLm.Modules;
 using RnaLm.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ namespace RnaLm.Benchmarks;
 /// weights (seed 1).</item>
 /// <item><c>forward DIR BATCH LENGTH REPEATS</c>: loads DIR, runs one warm-up and REPEATS masked-LM forwards of a fixed
 /// input under inference mode, and prints one JSON line: the median seconds, the FLOPs of one forward, a checksum of the
-/// logits (for the driver to compare with PyTorch's), the set-up time and this process's fp32 matmul rate.</item>
+/// logits (for the driver to compare with PyTorch's), the set-up time and this process's fp32 2048² product rates (through the projections' path, and libtorch's own).</item>
 /// </list>
 /// Threads: <c>RNALM_BENCH_THREADS</c> (default 2) for intra-op, 1 inter-op. Native memory: the policy every rnalm
 /// command applies (<see cref="NativeMemory.KeepHeapFlat"/>), unless <c>RNALM_BENCH_MALLOC=glibc</c> asks for glibc's defaults.
@@ -68,7 +69,7 @@ public static class SideBySide
                 }
                 long flops = checked(checkpoint.Config.ForwardFlops(length) * batch);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"engine\":\"torchsharp\",\"median_s\":{Median(times):R},\"times\":[{string.Join(",", times.Select(t => t.ToString("R", CultureInfo.InvariantCulture)))}],\"flops\":{flops},\"checksum\":{checksum:R},\"setup_s\":{setupSeconds:R},\"matmul_gflops\":{MatmulRate():R},\"threads\":{get_num_threads()},\"memory_policy\":\"{NativeMemory.Active}\"}}"));
+                    $"{{\"engine\":\"torchsharp\",\"median_s\":{Median(times):R},\"times\":[{string.Join(",", times.Select(t => t.ToString("R", CultureInfo.InvariantCulture)))}],\"flops\":{flops},\"checksum\":{checksum:R},\"setup_s\":{setupSeconds:R},\"matmul_gflops\":{ProjectionRate():R},\"libtorch_matmul_gflops\":{MatmulRate():R},\"projection_kernel\":{(Dense.KernelEnabled ? "true" : "false")},\"threads\":{get_num_threads()},\"memory_policy\":\"{NativeMemory.Active}\"}}"));
                 return 0;
             }
             default:
@@ -90,6 +91,26 @@ public static class SideBySide
     {
         var sorted = values.OrderBy(v => v).ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>
+    /// GFLOP/s of a 2048×2048 fp32 product through a <see cref="Dense"/> layer, the path the models' projections take
+    /// (RnaLm's kernel where it runs, else libtorch): the best of 8 after a warm-up.
+    /// </summary>
+    private static double ProjectionRate()
+    {
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        using var layer = new Dense(2048, 2048, hasBias: false);
+        var input = randn(2048, 2048);
+        double best = double.MaxValue;
+        for (int r = -1; r < 8; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            layer.call(input).Dispose();
+            if (r >= 0) best = Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+        return 2.0 * 2048 * 2048 * 2048 / best / 1e9;
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Dense = global::RnaLm.Modules.Dense;
 
 namespace RnaLm.Models;
 
@@ -55,9 +56,9 @@ public sealed partial class CaLmEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class CaLmSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
-    private readonly Linear query; // [H, H]
-    private readonly Linear key;   // [H, H]
-    private readonly Linear value; // [H, H]
+    private readonly Dense query;  // [H, H]
+    private readonly Dense key;    // [H, H]
+    private readonly Dense value;  // [H, H]
     private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2] (computed, not stored): rotates all r = d features of each head in pairs (2k, 2k+1)
     private readonly Dropout dropout;
     private readonly long _heads;
@@ -67,9 +68,9 @@ public sealed partial class CaLmSelfAttention : nn.Module<Tensor, global::RnaLm.
 
     public CaLmSelfAttention(CaLmConfig config) : base("self")
     {
-        query = nn.Linear(config.HiddenSize, config.HiddenSize);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        query = new Dense(config.HiddenSize, config.HiddenSize);
+        key = new Dense(config.HiddenSize, config.HiddenSize);
+        value = new Dense(config.HiddenSize, config.HiddenSize);
         long rotaryDim = config.HeadSize; // the whole head
         if (rotaryDim % 2 != 0) throw new ArgumentException($"The rotary dimension {rotaryDim} (head size {config.HeadSize}) must be even.");
         rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding(rotaryDim, 10000.0, storedFrequencies: false);
@@ -114,12 +115,12 @@ public sealed partial class CaLmSelfAttention : nn.Module<Tensor, global::RnaLm.
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class CaLmSelfOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [H, H]
+    private readonly Dense dense;  // [H, H]
     private readonly Dropout dropout;
 
     public CaLmSelfOutput(CaLmConfig config) : base("output")
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = new Dense(config.HiddenSize, config.HiddenSize);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }
@@ -162,12 +163,12 @@ public sealed partial class CaLmAttention : nn.Module<Tensor, global::RnaLm.Modu
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class CaLmIntermediate : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [intermediate, H]
+    private readonly Dense dense;  // [intermediate, H]
     private readonly Func<Tensor, Tensor> _activation;
 
     public CaLmIntermediate(CaLmConfig config) : base("intermediate")
     {
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = new Dense(config.HiddenSize, config.IntermediateSize);
         _activation = global::RnaLm.Modules.Activations.Resolve(config.HiddenAct);
         RegisterComponents();
     }
@@ -185,12 +186,12 @@ public sealed partial class CaLmIntermediate : nn.Module<Tensor, Tensor>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class CaLmOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [H, intermediate]
+    private readonly Dense dense;  // [H, intermediate]
     private readonly Dropout dropout;
 
     public CaLmOutput(CaLmConfig config) : base("output")
     {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        dense = new Dense(config.IntermediateSize, config.HiddenSize);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }

@@ -7,6 +7,7 @@ using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Dense = global::RnaLm.Modules.Dense;
 
 namespace RnaLm.Models;
 
@@ -42,9 +43,9 @@ public sealed partial class NcRnaBertEmbeddings : nn.Module<Tensor, Tensor, Tens
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
-    private readonly Linear query; // [H, H], no bias
-    private readonly Linear key;   // [H, H], no bias
-    private readonly Linear value; // [H, H], no bias
+    private readonly Dense query;  // [H, H], no bias
+    private readonly Dense key;    // [H, H], no bias
+    private readonly Dense value;  // [H, H], no bias
     private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2] (stored): rotates the first r features of each head in pairs (2k, 2k+1)
     private readonly Dropout dropout;
     private readonly long _heads;
@@ -53,9 +54,9 @@ public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, global::R
 
     public NcRnaBertSelfAttention(NcRnaBertConfig config) : base("self")
     {
-        query = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: false);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: false);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: false);
+        query = new Dense(config.HiddenSize, config.HiddenSize, hasBias: false);
+        key = new Dense(config.HiddenSize, config.HiddenSize, hasBias: false);
+        value = new Dense(config.HiddenSize, config.HiddenSize, hasBias: false);
         long rotaryDim = config.HeadSize * 32 / 64; // 32 of 64 features per head
         if (rotaryDim % 2 != 0) throw new ArgumentException($"The rotary dimension {rotaryDim} (head size {config.HeadSize}) must be even.");
         rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding(rotaryDim, 10000.0);
@@ -93,12 +94,12 @@ public sealed partial class NcRnaBertSelfAttention : nn.Module<Tensor, global::R
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class NcRnaBertSelfOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [H, H]
+    private readonly Dense dense;  // [H, H]
     private readonly Dropout dropout;
 
     public NcRnaBertSelfOutput(NcRnaBertConfig config) : base("output")
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = new Dense(config.HiddenSize, config.HiddenSize);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }
@@ -141,12 +142,12 @@ public sealed partial class NcRnaBertAttention : nn.Module<Tensor, global::RnaLm
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class NcRnaBertIntermediate : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [intermediate, H]
+    private readonly Dense dense;  // [intermediate, H]
     private readonly Func<Tensor, Tensor> _activation;
 
     public NcRnaBertIntermediate(NcRnaBertConfig config) : base("intermediate")
     {
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = new Dense(config.HiddenSize, config.IntermediateSize);
         _activation = global::RnaLm.Modules.Activations.Resolve(config.HiddenAct);
         RegisterComponents();
     }
@@ -164,12 +165,12 @@ public sealed partial class NcRnaBertIntermediate : nn.Module<Tensor, Tensor>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class NcRnaBertOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [H, intermediate]
+    private readonly Dense dense;  // [H, intermediate]
     private readonly Dropout dropout;
 
     public NcRnaBertOutput(NcRnaBertConfig config) : base("output")
     {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        dense = new Dense(config.IntermediateSize, config.HiddenSize);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }

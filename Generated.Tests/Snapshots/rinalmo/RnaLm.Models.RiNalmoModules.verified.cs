@@ -7,6 +7,7 @@ using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Dense = global::RnaLm.Modules.Dense;
 
 namespace RnaLm.Models;
 
@@ -47,9 +48,9 @@ public sealed partial class RiNalmoEmbeddings : nn.Module<Tensor, Tensor, Tensor
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RiNalmoSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
-    private readonly Linear query; // [H, H], no bias
-    private readonly Linear key;   // [H, H], no bias
-    private readonly Linear value; // [H, H], no bias
+    private readonly Dense query;  // [H, H], no bias
+    private readonly Dense key;    // [H, H], no bias
+    private readonly Dense value;  // [H, H], no bias
     private readonly global::RnaLm.Modules.RotaryEmbedding rotary_embeddings; // freqs [r/2] (computed, not stored): rotates all r = d features of each head in halves (k, k + r/2)
     private readonly Dropout dropout;
     private readonly long _heads;
@@ -59,9 +60,9 @@ public sealed partial class RiNalmoSelfAttention : nn.Module<Tensor, global::Rna
 
     public RiNalmoSelfAttention(RiNalmoConfig config) : base("self")
     {
-        query = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: false);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: false);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: false);
+        query = new Dense(config.HiddenSize, config.HiddenSize, hasBias: false);
+        key = new Dense(config.HiddenSize, config.HiddenSize, hasBias: false);
+        value = new Dense(config.HiddenSize, config.HiddenSize, hasBias: false);
         long rotaryDim = config.HeadSize; // the whole head
         if (rotaryDim % 2 != 0) throw new ArgumentException($"The rotary dimension {rotaryDim} (head size {config.HeadSize}) must be even.");
         rotary_embeddings = new global::RnaLm.Modules.RotaryEmbedding(rotaryDim, 10000.0, interleaved: false, storedFrequencies: false);
@@ -106,12 +107,12 @@ public sealed partial class RiNalmoSelfAttention : nn.Module<Tensor, global::Rna
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RiNalmoSelfOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [H, H]
+    private readonly Dense dense;  // [H, H]
     private readonly Dropout dropout;
 
     public RiNalmoSelfOutput(RiNalmoConfig config) : base("output")
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: false);
+        dense = new Dense(config.HiddenSize, config.HiddenSize, hasBias: false);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }
@@ -159,15 +160,15 @@ public sealed partial class RiNalmoAttention : nn.Module<Tensor, global::RnaLm.M
 public sealed partial class RiNalmoIntermediate : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter bias;        // [1]: the swish β
-    private readonly Linear linear;         // [F, H]
-    private readonly Linear linear_gate;    // [F, H]
+    private readonly Dense linear;          // [F, H]
+    private readonly Dense linear_gate;     // [F, H]
 
     public RiNalmoIntermediate(RiNalmoConfig config) : base("intermediate")
     {
         long width = (int)(2.0 / 3.0 * config.IntermediateSize);
         bias = new Parameter(ones(1));
-        linear = nn.Linear(config.HiddenSize, width);
-        linear_gate = nn.Linear(config.HiddenSize, width);
+        linear = new Dense(config.HiddenSize, width);
+        linear_gate = new Dense(config.HiddenSize, width);
         RegisterComponents();
     }
 
@@ -186,12 +187,12 @@ public sealed partial class RiNalmoIntermediate : nn.Module<Tensor, Tensor>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RiNalmoOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [H, F = int(2/3·intermediate)]
+    private readonly Dense dense;  // [H, F = int(2/3·intermediate)]
     private readonly Dropout dropout;
 
     public RiNalmoOutput(RiNalmoConfig config) : base("output")
     {
-        dense = nn.Linear((int)(2.0 / 3.0 * config.IntermediateSize), config.HiddenSize);
+        dense = new Dense((int)(2.0 / 3.0 * config.IntermediateSize), config.HiddenSize);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }

@@ -7,6 +7,7 @@ using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Dense = global::RnaLm.Modules.Dense;
 
 namespace RnaLm.Models;
 
@@ -59,9 +60,9 @@ public sealed partial class RnaErnieEmbeddings : nn.Module<Tensor, Tensor, Tenso
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaErnieSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
-    private readonly Linear query; // [H, H]
-    private readonly Linear key;   // [H, H]
-    private readonly Linear value; // [H, H]
+    private readonly Dense query;  // [H, H]
+    private readonly Dense key;    // [H, H]
+    private readonly Dense value;  // [H, H]
     private readonly Dropout dropout;
     private readonly long _heads;
     private readonly long _headSize;
@@ -70,9 +71,9 @@ public sealed partial class RnaErnieSelfAttention : nn.Module<Tensor, global::Rn
 
     public RnaErnieSelfAttention(RnaErnieConfig config) : base("self")
     {
-        query = nn.Linear(config.HiddenSize, config.HiddenSize);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        query = new Dense(config.HiddenSize, config.HiddenSize);
+        key = new Dense(config.HiddenSize, config.HiddenSize);
+        value = new Dense(config.HiddenSize, config.HiddenSize);
         dropout = nn.Dropout(config.AttentionDropout);
         _heads = config.NumAttentionHeads;
         _headSize = config.HeadSize;
@@ -112,13 +113,13 @@ public sealed partial class RnaErnieSelfAttention : nn.Module<Tensor, global::Rn
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaErnieSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 {
-    private readonly Linear dense;          // [H, H]
+    private readonly Dense dense;           // [H, H]
     private readonly LayerNorm layer_norm;  // [H]
     private readonly Dropout dropout;
 
     public RnaErnieSelfOutput(RnaErnieConfig config) : base("output")
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = new Dense(config.HiddenSize, config.HiddenSize);
         layer_norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
@@ -162,12 +163,12 @@ public sealed partial class RnaErnieAttention : nn.Module<Tensor, global::RnaLm.
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaErnieIntermediate : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [intermediate, H]
+    private readonly Dense dense;  // [intermediate, H]
     private readonly Func<Tensor, Tensor> _activation;
 
     public RnaErnieIntermediate(RnaErnieConfig config) : base("intermediate")
     {
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = new Dense(config.HiddenSize, config.IntermediateSize);
         _activation = global::RnaLm.Modules.Activations.Resolve(config.HiddenAct);
         RegisterComponents();
     }
@@ -185,13 +186,13 @@ public sealed partial class RnaErnieIntermediate : nn.Module<Tensor, Tensor>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaErnieOutput : nn.Module<Tensor, Tensor, Tensor>
 {
-    private readonly Linear dense;          // [H, intermediate]
+    private readonly Dense dense;           // [H, intermediate]
     private readonly LayerNorm layer_norm;  // [H]
     private readonly Dropout dropout;
 
     public RnaErnieOutput(RnaErnieConfig config) : base("output")
     {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        dense = new Dense(config.IntermediateSize, config.HiddenSize);
         layer_norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();

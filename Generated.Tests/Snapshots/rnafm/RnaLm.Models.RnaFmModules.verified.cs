@@ -7,6 +7,7 @@ using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Dense = global::RnaLm.Modules.Dense;
 
 namespace RnaLm.Models;
 
@@ -69,9 +70,9 @@ public sealed partial class RnaFmEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaFmSelfAttention : nn.Module<Tensor, global::RnaLm.Modules.AttentionInputs, global::RnaLm.Modules.AttentionResult>
 {
-    private readonly Linear query; // [H, H]
-    private readonly Linear key;   // [H, H]
-    private readonly Linear value; // [H, H]
+    private readonly Dense query;  // [H, H]
+    private readonly Dense key;    // [H, H]
+    private readonly Dense value;  // [H, H]
     private readonly Dropout dropout;
     private readonly long _heads;
     private readonly long _headSize;
@@ -80,9 +81,9 @@ public sealed partial class RnaFmSelfAttention : nn.Module<Tensor, global::RnaLm
 
     public RnaFmSelfAttention(RnaFmConfig config) : base("self")
     {
-        query = nn.Linear(config.HiddenSize, config.HiddenSize);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        query = new Dense(config.HiddenSize, config.HiddenSize);
+        key = new Dense(config.HiddenSize, config.HiddenSize);
+        value = new Dense(config.HiddenSize, config.HiddenSize);
         dropout = nn.Dropout(config.AttentionDropout);
         _heads = config.NumAttentionHeads;
         _headSize = config.HeadSize;
@@ -122,12 +123,12 @@ public sealed partial class RnaFmSelfAttention : nn.Module<Tensor, global::RnaLm
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaFmSelfOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [H, H]
+    private readonly Dense dense;  // [H, H]
     private readonly Dropout dropout;
 
     public RnaFmSelfOutput(RnaFmConfig config) : base("output")
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = new Dense(config.HiddenSize, config.HiddenSize);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }
@@ -170,12 +171,12 @@ public sealed partial class RnaFmAttention : nn.Module<Tensor, global::RnaLm.Mod
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaFmIntermediate : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [intermediate, H]
+    private readonly Dense dense;  // [intermediate, H]
     private readonly Func<Tensor, Tensor> _activation;
 
     public RnaFmIntermediate(RnaFmConfig config) : base("intermediate")
     {
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = new Dense(config.HiddenSize, config.IntermediateSize);
         _activation = global::RnaLm.Modules.Activations.Resolve(config.HiddenAct);
         RegisterComponents();
     }
@@ -193,12 +194,12 @@ public sealed partial class RnaFmIntermediate : nn.Module<Tensor, Tensor>
 [global::System.CodeDom.Compiler.GeneratedCode("RnaLm.Generator", "1.0.0")]
 public sealed partial class RnaFmOutput : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear dense; // [H, intermediate]
+    private readonly Dense dense;  // [H, intermediate]
     private readonly Dropout dropout;
 
     public RnaFmOutput(RnaFmConfig config) : base("output")
     {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        dense = new Dense(config.IntermediateSize, config.HiddenSize);
         dropout = nn.Dropout(config.HiddenDropout);
         RegisterComponents();
     }
