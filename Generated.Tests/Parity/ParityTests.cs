@@ -4,6 +4,7 @@ using System.Linq;
 using RnaLm.Checkpoints;
 using RnaLm.IO;
 using RnaLm.Models;
+using RnaLm.Modules;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -101,8 +102,9 @@ public sealed class ParityTests
 
     /// <summary>
     /// Without attentions requested the generated attention takes its other path (a fused kernel where the spec allows
-    /// it) and the encoder frees each layer's tensors as it goes: the outputs must not change. Checked with no optional
-    /// output, and with hidden states only.
+    /// it and the scores are large, else the explicit product without keeping probabilities) and the encoder frees each
+    /// layer's tensors as it goes: the outputs must not change. Checked on both paths, with no optional output and with
+    /// hidden states only.
     /// </summary>
     [Theory]
     [MemberData(nameof(Variants))]
@@ -112,17 +114,21 @@ public sealed class ParityTests
         using var checkpoint = Checkpoint.Load(dir, ModelCatalog.Registry);
         using var expected = SafeTensorsFile.Open(Path.Combine(dir, "outputs.safetensors"));
         int compared = 0;
-        foreach (var @case in FixtureCase.Load(dir))
+        foreach (var (@case, request, fused) in
+                 from c in FixtureCase.Load(dir)
+                 from r in new[] { OutputRequest.None, OutputRequest.HiddenStates }
+                 from f in new[] { true, false }
+                 select (c, r, f))
         {
-            foreach (var request in new[] { OutputRequest.None, OutputRequest.HiddenStates })
             {
+                using var path = AttentionPaths.Force(fused);
                 using var scope = NewDisposeScope();
                 using var _ = inference_mode();
                 using var output = checkpoint.Model.Forward(@case.InputIdsTensor(), @case.AttentionMaskTensor(), request);
                 void Check(string key, Tensor actual, double atol, double rtol)
                 {
                     using var e = expected.Load(key);
-                    TensorAssert.Close(e, actual, atol, rtol, $"{variant} {key} ({request})");
+                    TensorAssert.Close(e, actual, atol, rtol, $"{variant} {key} ({request}, {(fused ? "fused" : "explicit")} attention)");
                     compared++;
                 }
                 Assert.Null(output.Backbone.Attentions);
@@ -141,7 +147,7 @@ public sealed class ParityTests
                 }
             }
         }
-        Assert.True(compared > 6, $"only {compared} tensors compared");
+        Assert.True(compared > 12, $"only {compared} tensors compared");
     }
 
     [Theory]

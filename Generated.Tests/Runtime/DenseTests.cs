@@ -169,6 +169,32 @@ public sealed class DenseTests
     }
 
     [Fact]
+    public void ProductsFromSeveralThreadsAtOnceAreEachRight()
+    {
+        // Callers on different threads share the kernel's packing buffers and its pool: each must get its own result.
+        using var layer = Layer(256, 300, bias: true, seed: 31);
+        using var generator = new torch.Generator(37);
+        using var input = rand(new long[] { 4, 90, 256 }, generator: generator);
+        Tensor expected;
+        using (var inference = inference_mode()) expected = layer.call(input);
+        using var expectedScope = expected;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = Enumerable.Range(0, 4).Select(t => new System.Threading.Thread(() =>
+        {
+            for (int r = 0; r < 25; r++)
+            {
+                using var scope = NewDisposeScope();
+                using var inference = inference_mode();
+                using var slice = input[t..(t + 1)];
+                if (!layer.call(slice).eq(expected[t..(t + 1)]).all().item<bool>()) failures.Add($"thread {t}, round {r}");
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => Assert.True(t.Join(TimeSpan.FromMinutes(2)), "a thread did not finish"));
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void TrainingRunsOnLibtorchAndItsGradientsReachTheWeights()
     {
         using var scope = NewDisposeScope();

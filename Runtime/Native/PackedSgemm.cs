@@ -17,6 +17,9 @@ namespace RnaLm.Native;
 /// <see cref="MR"/> rows (blocks of <see cref="MC"/> rows, which stay in L2), and a register-blocked micro-kernel
 /// accumulates a 12 × 32 tile of C in 24 zmm registers (one broadcast of A and two loads of W per step feed 24 FMAs).
 /// Packing transposes 16 × 16 blocks in registers.</para>
+/// <para>Every method is compiled fully optimised on first use (<see cref="MethodImplOptions.AggressiveOptimization"/>):
+/// unoptimised first-tier code of the vector loops is an order of magnitude slower, and a short run would spend most of
+/// its products there before tiering replaced it.</para>
 /// <para>The work is split between threads by rows of C when M ≥ N, else by panels of columns, so each thread packs
 /// only the smaller operand twice. Every element of C is the same sum in the same order (bias, then the K blocks in
 /// order, each a chain of FMAs) whatever M, the split or the thread count, so a record's outputs do not depend on the
@@ -58,52 +61,60 @@ internal static unsafe class PackedSgemm
     /// <param name="n">Rows of W, columns of C.</param>
     /// <param name="k">The reduction length (columns of A and W).</param>
     /// <param name="threads">Most threads to use (the calling thread is one of them).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Linear(float* a, float* w, float* bias, float* c, int m, int n, int k, int threads)
     {
         if (!IsSupported) throw new PlatformNotSupportedException("The packed SGEMM kernel needs AVX-512F.");
         if (m <= 0 || n <= 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(m), $"Empty product [{m}, {k}]·[{n}, {k}]ᵀ.");
+        var job = new Job(a, w, bias, c, m, n, k);
         if (2.0 * m * n * k < ParallelFlops) threads = 1;
-        if (m >= n)
+        int units = job.ByRows ? (m + MR - 1) / MR : (n + NR - 1) / NR;
+        threads = Math.Max(1, Math.Min(threads, units));
+        if (threads == 1)
         {
-            int blocks = (m + MR - 1) / MR;
-            threads = Math.Max(1, Math.Min(threads, blocks));
-            if (threads == 1)
-            {
-                Run(a, w, bias, c, m, n, k, 0, n);
-                return;
-            }
-            long aAddress = (long)a, wAddress = (long)w, biasAddress = (long)bias, cAddress = (long)c;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                int r0 = (int)((long)blocks * t / threads) * MR;
-                int r1 = Math.Min(m, (int)((long)blocks * (t + 1) / threads) * MR);
-                if (r1 > r0)
-                {
-                    Run((float*)aAddress + (long)r0 * k, (float*)wAddress, (float*)biasAddress,
-                        (float*)cAddress + (long)r0 * n, r1 - r0, n, k, 0, n);
-                }
-            });
+            job.RunPart(0, 1);
+            return;
         }
-        else
+        // The parts are independent; a pool thread that starts late leaves its part to the caller.
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part => job.RunPart(part, threads));
+    }
+
+    /// <summary>One product and how it splits: by blocks of <see cref="MR"/> rows when M ≥ N, else by panels of
+    /// <see cref="NR"/> columns, in contiguous near-equal shares.</summary>
+    private readonly struct Job
+    {
+        private readonly float* _a, _w, _bias, _c;
+        private readonly int _m, _n, _k;
+
+        public Job(float* a, float* w, float* bias, float* c, int m, int n, int k)
         {
-            int panels = (n + NR - 1) / NR;
-            threads = Math.Max(1, Math.Min(threads, panels));
-            if (threads == 1)
+            _a = a; _w = w; _bias = bias; _c = c; _m = m; _n = n; _k = k;
+        }
+
+        public bool ByRows => _m >= _n;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void RunPart(int part, int parts)
+        {
+            if (ByRows)
             {
-                Run(a, w, bias, c, m, n, k, 0, n);
-                return;
+                long blocks = (_m + MR - 1) / MR;
+                int r0 = (int)(blocks * part / parts) * MR;
+                int r1 = Math.Min(_m, (int)(blocks * (part + 1) / parts) * MR);
+                if (r1 > r0) Run(_a + (long)r0 * _k, _w, _bias, _c + (long)r0 * _n, r1 - r0, _n, _k, 0, _n);
             }
-            long aAddress = (long)a, wAddress = (long)w, biasAddress = (long)bias, cAddress = (long)c;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            else
             {
-                int n0 = (int)((long)panels * t / threads) * NR;
-                int n1 = Math.Min(n, (int)((long)panels * (t + 1) / threads) * NR);
-                if (n1 > n0) Run((float*)aAddress, (float*)wAddress, (float*)biasAddress, (float*)cAddress, m, n, k, n0, n1);
-            });
+                long panels = (_n + NR - 1) / NR;
+                int n0 = (int)(panels * part / parts) * NR;
+                int n1 = Math.Min(_n, (int)(panels * (part + 1) / parts) * NR);
+                if (n1 > n0) Run(_a, _w, _bias, _c, _m, _n, _k, n0, n1);
+            }
         }
     }
 
     /// <summary>Columns [n0, n1) of all m rows, on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(float* a, float* w, float* bias, float* c, int m, int n, int k, int n0, int n1)
     {
         if (!Workspaces.TryTake(out var workspace)) workspace = new Workspace();
@@ -162,6 +173,7 @@ internal static unsafe class PackedSgemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyTile(float* from, long fromStride, float* to, long toStride, int rows, int columns)
     {
         for (int i = 0; i < rows; i++)
@@ -176,6 +188,7 @@ internal static unsafe class PackedSgemm
     /// <remarks>With width 12 each transposed 16-float row is stored whole, spilling four floats into the next step,
     /// which the next store (or the scalar tail) overwrites; the buffer has 16 floats of slack for the last one, and
     /// panels are packed in increasing order so a spill into the next panel is overwritten too.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackPanel(float* src, long ld, int rows, int width, int kc, float* dst)
     {
         int full = kc & ~15;

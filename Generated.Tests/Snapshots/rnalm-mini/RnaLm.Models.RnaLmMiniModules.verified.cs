@@ -85,7 +85,7 @@ public sealed partial class RnaLmMiniSelfAttention : nn.Module<Tensor, global::R
         var v = value.call(hiddenStates).view(batch, length, _heads, _headSize).transpose(1, 2);
         q = rotary_embeddings.call(q); // positions 0..L-1
         k = rotary_embeddings.call(k);
-        if (!inputs.KeepProbabilities)
+        if (!inputs.KeepProbabilities && global::RnaLm.Modules.AttentionPaths.Fused(batch, _heads, length))
         {
             // softmax(q·kᵀ·d^-1/2 + mask)·v in one kernel; the probabilities are never materialised.
             var fused = nn.functional.scaled_dot_product_attention(q, k, v, inputs.Mask, training ? _attentionDropout : 0.0); // [B, h, L, d]
