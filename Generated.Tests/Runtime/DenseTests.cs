@@ -172,9 +172,10 @@ public sealed class DenseTests
     public void ProductsFromSeveralThreadsAtOnceAreEachRight()
     {
         // Callers on different threads share the kernel's packing buffers and its pool: each must get its own result.
-        using var layer = Layer(256, 300, bias: true, seed: 31);
+        // 90 × 300 × 512 per call: 28 MFLOP, so each call is split between threads too.
+        using var layer = Layer(512, 300, bias: true, seed: 31);
         using var generator = new torch.Generator(37);
-        using var input = rand(new long[] { 4, 90, 256 }, generator: generator);
+        using var input = rand(new long[] { 4, 90, 512 }, generator: generator);
         Tensor expected;
         using (var inference = inference_mode()) expected = layer.call(input);
         using var expectedScope = expected;

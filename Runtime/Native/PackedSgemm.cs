@@ -42,8 +42,10 @@ internal static unsafe class PackedSgemm
     /// <summary>Most columns one thread packs at once (3 MiB of packed weights).</summary>
     public const int NC = 2048;
 
-    /// <summary>Below this many floating-point operations one thread does the whole product.</summary>
-    private const double ParallelFlops = 1 << 21;
+    /// <summary>Below this many floating-point operations (about 0.1 ms of one thread) one thread does the whole
+    /// product: handing half of it to another thread costs more than it saves (RNABERT's 1 × 128 forward, whose
+    /// products are all smaller: 6.4–6.9 ms this way against 7.1–8.1 ms splitting from 2 MFLOP up).</summary>
+    private const double ParallelFlops = 1 << 24;
 
     private static readonly ConcurrentBag<Workspace> Workspaces = new();
 
