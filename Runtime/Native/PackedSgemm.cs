@@ -20,8 +20,9 @@ namespace RnaLm.Native;
 /// <para>Every method is compiled fully optimised on first use (<see cref="MethodImplOptions.AggressiveOptimization"/>):
 /// unoptimised first-tier code of the vector loops is an order of magnitude slower, and a short run would spend most of
 /// its products there before tiering replaced it.</para>
-/// <para>The work is split between threads by rows of C when M ≥ N, else by panels of columns, so each thread packs
-/// only the smaller operand twice. Every element of C is the same sum in the same order (bias, then the K blocks in
+/// <para>The work is split between threads by rows of C when M ≥ N, else by panels of columns, so the operand every
+/// thread packs in full is the smaller one; products under 16 MFLOP run on the calling thread alone. Each thread's
+/// packing buffers (3.2 MiB) are pooled and kept for the next product. Every element of C is the same sum in the same order (bias, then the K blocks in
 /// order, each a chain of FMAs) whatever M, the split or the thread count, so a record's outputs do not depend on the
 /// batch it ran in.</para>
 /// </remarks>
