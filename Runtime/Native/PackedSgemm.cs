@@ -123,56 +123,95 @@ internal static unsafe class PackedSgemm
         if (!Workspaces.TryTake(out var workspace)) workspace = new Workspace();
         try
         {
-            float* ap = workspace.A;
-            float* bp = workspace.B;
-            float* tile = stackalloc float[MR * NR];
-            for (int pc = 0; pc < k; pc += KC)
+            Product(workspace, a, k, w, k, transposedW: false, bias, c, n, m, k, n0, n1);
+        }
+        finally
+        {
+            Workspaces.Add(workspace);
+        }
+    }
+
+    /// <summary>Takes a pooled set of packing buffers (returned with <see cref="Return"/>).</summary>
+    internal static Workspace Rent() => Workspaces.TryTake(out var workspace) ? workspace : new Workspace();
+
+    /// <summary>Gives back buffers from <see cref="Rent"/>.</summary>
+    internal static void Return(Workspace workspace) => Workspaces.Add(workspace);
+
+    /// <summary>
+    /// <c>c[i, j] = bias[j] + Σₖ a[i, k]·W(j, k)</c> for i &lt; m and n0 ≤ j &lt; n1, with explicit row strides:
+    /// W(j, k) is <c>w[j·ldw + k]</c> (a weight's rows), or <c>w[k·ldw + j]</c> when <paramref name="transposedW"/>
+    /// (the rows of a right-hand matrix, as the values of an attention).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Product(Workspace workspace, float* a, long lda, float* w, long ldw, bool transposedW,
+        float* bias, float* c, long ldc, int m, int k, int n0, int n1)
+    {
+        float* ap = workspace.A;
+        float* bp = workspace.B;
+        float* tile = stackalloc float[MR * NR];
+        for (int pc = 0; pc < k; pc += KC)
+        {
+            int kc = Math.Min(KC, k - pc);
+            bool first = pc == 0;
+            for (int jc = n0; jc < n1; jc += NC)
             {
-                int kc = Math.Min(KC, k - pc);
-                bool first = pc == 0;
-                for (int jc = n0; jc < n1; jc += NC)
+                int nc = Math.Min(NC, n1 - jc);
+                for (int jr = 0; jr < nc; jr += NR)
                 {
-                    int nc = Math.Min(NC, n1 - jc);
+                    if (transposedW) PackColumns(w + (long)pc * ldw + jc + jr, ldw, Math.Min(NR, nc - jr), kc, bp + (long)jr * kc);
+                    else PackPanel(w + (long)(jc + jr) * ldw + pc, ldw, Math.Min(NR, nc - jr), NR, kc, bp + (long)jr * kc);
+                }
+                for (int ic = 0; ic < m; ic += MC)
+                {
+                    int mc = Math.Min(MC, m - ic);
+                    for (int ir = 0; ir < mc; ir += MR)
+                    {
+                        PackPanel(a + (long)(ic + ir) * lda + pc, lda, Math.Min(MR, mc - ir), MR, kc, ap + (long)ir * kc);
+                    }
                     for (int jr = 0; jr < nc; jr += NR)
                     {
-                        PackPanel(w + (long)(jc + jr) * k + pc, k, Math.Min(NR, nc - jr), NR, kc, bp + (long)jr * kc);
-                    }
-                    for (int ic = 0; ic < m; ic += MC)
-                    {
-                        int mc = Math.Min(MC, m - ic);
+                        int nr = Math.Min(NR, nc - jr);
+                        float* panel = bp + (long)jr * kc;
+                        float* biasTile = bias == null ? null : bias + jc + jr;
                         for (int ir = 0; ir < mc; ir += MR)
                         {
-                            PackPanel(a + (long)(ic + ir) * k + pc, k, Math.Min(MR, mc - ir), MR, kc, ap + (long)ir * kc);
-                        }
-                        for (int jr = 0; jr < nc; jr += NR)
-                        {
-                            int nr = Math.Min(NR, nc - jr);
-                            float* panel = bp + (long)jr * kc;
-                            float* biasTile = bias == null ? null : bias + jc + jr;
-                            for (int ir = 0; ir < mc; ir += MR)
+                            int mr = Math.Min(MR, mc - ir);
+                            float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
+                            if (mr == MR && nr == NR)
                             {
-                                int mr = Math.Min(MR, mc - ir);
-                                float* cTile = c + (long)(ic + ir) * n + jc + jr;
-                                if (mr == MR && nr == NR)
-                                {
-                                    Kernel(ap + (long)ir * kc, panel, kc, cTile, n, first, biasTile, NR);
-                                }
-                                else
-                                {
-                                    // An edge tile runs the same kernel on a full tile in scratch memory.
-                                    if (!first) CopyTile(cTile, n, tile, NR, mr, nr);
-                                    Kernel(ap + (long)ir * kc, panel, kc, tile, NR, first, biasTile, nr);
-                                    CopyTile(tile, NR, cTile, n, mr, nr);
-                                }
+                                Kernel(ap + (long)ir * kc, panel, kc, cTile, ldc, first, biasTile, NR);
+                            }
+                            else
+                            {
+                                // An edge tile runs the same kernel on a full tile in scratch memory.
+                                if (!first) CopyTile(cTile, ldc, tile, NR, mr, nr);
+                                Kernel(ap + (long)ir * kc, panel, kc, tile, NR, first, biasTile, nr);
+                                CopyTile(tile, NR, cTile, ldc, mr, nr);
                             }
                         }
                     }
                 }
             }
         }
-        finally
+    }
+
+    /// <summary><c>dst[kk·32 + j] = src[kk·ld + j]</c> for kk &lt; kc and j &lt; columns, zero for columns ≤ j &lt; 32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackColumns(float* src, long ld, int columns, int kc, float* dst)
+    {
+        for (int kk = 0; kk < kc; kk++)
         {
-            Workspaces.Add(workspace);
+            float* s = src + kk * ld;
+            float* d = dst + (long)kk * NR;
+            if (columns == NR)
+            {
+                Vector512.Load(s).Store(d);
+                Vector512.Load(s + 16).Store(d + 16);
+            }
+            else
+            {
+                for (int j = 0; j < NR; j++) d[j] = j < columns ? s[j] : 0f;
+            }
         }
     }
 
@@ -359,10 +398,24 @@ internal static unsafe class PackedSgemm
     }
 
     /// <summary>One thread's packing buffers (64-byte aligned, native, reused across calls and never freed).</summary>
-    private sealed class Workspace
+    internal sealed class Workspace
     {
         public readonly float* A = Allocate(MC * KC + 16);
         public readonly float* B = Allocate(NC * KC);
+        private float* _scratch;
+        private long _scratchFloats;
+
+        /// <summary>A buffer of at least <paramref name="floats"/> floats, kept and grown as needed.</summary>
+        public float* Scratch(long floats)
+        {
+            if (floats > _scratchFloats)
+            {
+                if (_scratch != null) System.Runtime.InteropServices.NativeMemory.AlignedFree(_scratch);
+                _scratch = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+                _scratchFloats = floats;
+            }
+            return _scratch;
+        }
 
         private static float* Allocate(int floats)
             => (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);

@@ -98,7 +98,7 @@ public sealed partial class UtrLmSelfAttention : nn.Module<Tensor, global::RnaLm
         if (!inputs.KeepProbabilities && global::RnaLm.Modules.AttentionPaths.Fused(batch, _heads, length))
         {
             // softmax(q·kᵀ·d^-1/2 + mask)·v in one kernel; the probabilities are never materialised.
-            var fused = nn.functional.scaled_dot_product_attention(q, k, v, inputs.Mask, training ? _attentionDropout : 0.0); // [B, h, L, d]
+            var fused = global::RnaLm.Modules.FusedAttention.Apply(q, k, v, inputs.Mask, training ? _attentionDropout : 0.0); // [B, h, L, d]
             var merged = fused.transpose(1, 2).reshape(batch, length, _heads * _headSize); // [B, L, H]
             return new global::RnaLm.Modules.AttentionResult(merged).MoveToOuterDisposeScope();
         }
