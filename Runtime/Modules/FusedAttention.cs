@@ -12,7 +12,7 @@ namespace RnaLm.Modules;
 /// </summary>
 /// <remarks>
 /// RnaLm's path (<see cref="UsesKernel"/>) serves float32 CPU inference (no dropout, no gradient wanted) with a
-/// key-padding mask [B or 1, 1, 1, L] or none, on processors with AVX-512F (<see cref="Dense.KernelEnabled"/>): per
+/// key-padding mask [B or 1, 1, 1, L] or none and heads of 32 to 384 features, on processors with AVX-512F (<see cref="Dense.KernelEnabled"/>): per
 /// record, head and block of 48 queries, the scores against all keys are a per-thread buffer that the softmax
 /// overwrites and the product with the values reads, on the same packing and micro-kernel as <see cref="Dense"/>.
 /// libtorch's CPU kernel runs its products at about 90 GFLOP/s on this project's machine at 8 × 512 tokens;
@@ -20,6 +20,12 @@ namespace RnaLm.Modules;
 /// </remarks>
 public static class FusedAttention
 {
+    /// <summary>
+    /// The smallest head size RnaLm's kernel takes: its tiles are 32 features wide, so smaller heads leave most of each
+    /// product idle (RNABERT's heads of 10 ran 2× slower than libtorch's kernel at 8 × 440 tokens).
+    /// </summary>
+    public const int MinimumHeadSize = 32;
+
     /// <summary>The attention of <paramref name="q"/>, <paramref name="k"/>, <paramref name="v"/> ([B, h, L, d] each).</summary>
     /// <param name="q">Queries [B, h, L, d].</param>
     /// <param name="k">Keys [B, h, L, d].</param>
@@ -51,7 +57,7 @@ public static class FusedAttention
             if (t.device_type != DeviceType.CPU || t.dtype != ScalarType.Float32) return false;
         }
         long batch = q.shape[0], heads = q.shape[1], length = q.shape[2], headSize = q.shape[3];
-        if (batch == 0 || heads == 0 || length == 0 || headSize == 0 || headSize > PackedSgemm.KC) return false;
+        if (batch == 0 || heads == 0 || length == 0 || headSize < MinimumHeadSize || headSize > PackedSgemm.KC) return false;
         if (batch * length * heads * headSize > int.MaxValue / sizeof(float) || length > int.MaxValue / PackedAttention.QueryBlock) return false;
         if (mask is not null)
         {
