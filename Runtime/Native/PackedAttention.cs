@@ -39,6 +39,7 @@ internal static unsafe class PackedAttention
         int blocks = (length + QueryBlock - 1) / QueryBlock;
         long items = (long)batch * heads * blocks;
         long qAddress = (long)q, kAddress = (long)k, vAddress = (long)v, maskAddress = (long)mask, outAddress = (long)output;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Item(long item)
         {
             int block = (int)(item % blocks);

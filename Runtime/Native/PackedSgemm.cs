@@ -9,7 +9,8 @@ namespace RnaLm.Native;
 
 /// <summary>
 /// Single-precision <c>C = A·Wᵀ + bias</c> for the shapes of a linear layer (A [M, K] and W [N, K] row-major, C [M, N]
-/// row-major), with AVX-512 FMA.
+/// row-major), with AVX-512 FMA; <see cref="Product"/> is the same on one thread with explicit row strides and W
+/// optionally given k-major, which <see cref="PackedAttention"/> uses for its two products.
 /// </summary>
 /// <remarks>
 /// <para>The layout is the classic packed GEMM: for each block of <see cref="KC"/> reduction steps the weight rows of
@@ -120,14 +121,14 @@ internal static unsafe class PackedSgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(float* a, float* w, float* bias, float* c, int m, int n, int k, int n0, int n1)
     {
-        if (!Workspaces.TryTake(out var workspace)) workspace = new Workspace();
+        var workspace = Rent();
         try
         {
             Product(workspace, a, k, w, k, transposedW: false, bias, c, n, m, k, n0, n1);
         }
         finally
         {
-            Workspaces.Add(workspace);
+            Return(workspace);
         }
     }
 
